@@ -1,0 +1,170 @@
+//! The wasmtime engine (Cranelift) behind the `runtime-core` [`Backend`]
+//! trait.
+//!
+//! Thin by design: imports are generated from the ABI table
+//! ([`HostFunction::ALL`]), each forwarding to
+//! [`HostState::call`](runtime_core::HostState::call); traps are mapped with
+//! one match ([`map_error`]). Preparation, gas, host logic and outcomes are
+//! the core's.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use runtime_core::{ExecutionContext, InMemoryStorage, Runtime, Status};
+//!
+//! let runtime = Runtime::new(Box::new(backend_wasmtime::WasmtimeBackend::new()));
+//! let wasm = wat::parse_str(r#"(module (func (export "main") unreachable))"#).unwrap();
+//! let module = runtime.compile(runtime.prepare(&wasm).unwrap());
+//! let outcome = runtime
+//!     .execute(&module, "main", &ExecutionContext::default(), Arc::new(InMemoryStorage::new()))
+//!     .unwrap();
+//! assert_eq!(outcome.status(), Status::Trap);
+//! ```
+//!
+//! # Features
+//!
+//! None. The engine is configured in [`WasmtimeBackend::new`].
+
+mod traps;
+
+use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
+use runtime_core::{
+    Backend, CompiledModule, HostAbort, HostState, NonDeterministic, PreparedModule, RunResult,
+};
+use wasmtime::{
+    Caller, Engine, Extern, FuncType, InstancePre, Linker, Module, Store, Val, ValType,
+};
+
+pub use traps::map_error;
+
+/// Runs prepared modules on wasmtime with Cranelift.
+pub struct WasmtimeBackend {
+    engine: Engine,
+    linker: Linker<HostState>,
+}
+
+impl std::fmt::Debug for WasmtimeBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmtimeBackend").finish_non_exhaustive()
+    }
+}
+
+impl Default for WasmtimeBackend {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WasmtimeBackend {
+    /// A backend with its own engine and the ABI linked.
+    ///
+    /// # Panics
+    ///
+    /// Only if wasmtime rejects this fixed configuration or the ABI table's
+    /// signatures, which is a bug caught by every test.
+    pub fn new() -> Self {
+        let mut config = wasmtime::Config::new();
+        // Features are checked by preparation; the engine only needs to
+        // accept what preparation allows.
+        config.wasm_simd(false).wasm_relaxed_simd(false);
+        let engine = Engine::new(&config).expect("a fixed wasmtime configuration is valid");
+        let mut linker = Linker::new(&engine);
+        for &function in HostFunction::ALL {
+            link(&mut linker, &engine, function).expect("ABI table imports link");
+        }
+        Self { engine, linker }
+    }
+}
+
+/// Links one ABI function as a host function forwarding to the core.
+fn link(
+    linker: &mut Linker<HostState>,
+    engine: &Engine,
+    function: HostFunction,
+) -> wasmtime::Result<()> {
+    let params = vec![ValType::I64; function.param_count()];
+    let results = vec![ValType::I64; function.result_count()];
+    let ty = FuncType::new(engine, params, results);
+    linker.func_new(
+        IMPORT_MODULE,
+        function.name(),
+        ty,
+        move |mut caller: Caller<'_, HostState>, params: &[Val], results: &mut [Val]| {
+            let mut args = [0u64; 8];
+            for (arg, val) in args.iter_mut().zip(params) {
+                // The engine enforces the import's i64 signature.
+                *arg = val.i64().unwrap_or_default() as u64;
+            }
+            let args = &args[..params.len()];
+            let memory = caller
+                .get_export(MEMORY_EXPORT)
+                .and_then(Extern::into_memory);
+            let result = match memory {
+                Some(memory) => {
+                    let (bytes, host) = memory.data_and_store_mut(&mut caller);
+                    host.call(function, args, bytes)
+                }
+                None => caller.data_mut().call(function, args, &mut [][..]),
+            };
+            match result {
+                Ok(value) => {
+                    if let (Some(slot), Some(value)) = (results.first_mut(), value) {
+                        *slot = Val::I64(value as i64);
+                    }
+                    Ok(())
+                }
+                Err(abort) => Err(wasmtime::Error::new(abort)),
+            }
+        },
+    )?;
+    Ok(())
+}
+
+struct WasmtimeModule {
+    pre: InstancePre<HostState>,
+}
+
+impl Backend for WasmtimeBackend {
+    fn name(&self) -> &'static str {
+        "wasmtime"
+    }
+
+    fn compile(
+        &self,
+        module: &PreparedModule,
+    ) -> Result<Box<dyn CompiledModule>, NonDeterministic> {
+        let compiled = Module::new(&self.engine, module.code())
+            .map_err(|e| NonDeterministic::EngineError(format!("wasmtime compile: {e:#}")))?;
+        let pre = self
+            .linker
+            .instantiate_pre(&compiled)
+            .map_err(|e| NonDeterministic::EngineError(format!("wasmtime link: {e:#}")))?;
+        Ok(Box::new(WasmtimeModule { pre }))
+    }
+}
+
+impl CompiledModule for WasmtimeModule {
+    fn run(&self, host: HostState, exports: &[&str]) -> RunResult {
+        let mut store = Store::new(self.pre.module().engine(), host);
+        let result = (|| {
+            let instance = {
+                let _span = tracing::debug_span!(target: "runtime::instantiate", "instantiate", backend = "wasmtime").entered();
+                self.pre.instantiate(&mut store)?
+            };
+            for &export in exports {
+                let func = instance.get_typed_func::<(), ()>(&mut store, export)?;
+                let _span = tracing::debug_span!(target: "runtime::guest", "call", backend = "wasmtime", export).entered();
+                func.call(&mut store, ())?;
+            }
+            Ok(())
+        })();
+        RunResult {
+            result: result.map_err(|e| map_error(&e)),
+            host: store.into_data(),
+        }
+    }
+}
+
+/// Whether `error` carries the core's [`HostAbort`] marker.
+fn is_host_abort(error: &wasmtime::Error) -> bool {
+    error.is::<HostAbort>()
+}

@@ -1,0 +1,199 @@
+//! The `conformance` command line (`shared/CLI.md`).
+//!
+//! * `conformance run GUEST --call EXPORT [options]`: one guest on each
+//!   selected backend, outcomes compared (table or `--json`).
+//! * `conformance suite [--backend NAME] [--json]`: the project's corpus.
+//!
+//! Exit status: 0 when the backends agree (and, for `suite`, match every
+//! expectation), 1 when they diverge, 2 for a usage error or an unreadable
+//! guest file.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use conformance::runner::{Invocation, Runners, load_guest};
+use conformance::{corpus, report, suite};
+use runtime::{BackendKind, ExecutionContext, GasSchedule, Limits};
+
+#[derive(Parser)]
+#[command(
+    name = "conformance",
+    version,
+    about = "Run WebAssembly guests on wasmtime, wasmer and wasmi and compare the outcomes."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one exported function of one guest (.wasm or .wat) on each
+    /// selected backend and compare the outcomes.
+    Run(RunArgs),
+    /// Run the project's guest corpus on every backend.
+    Suite {
+        /// `all`, or one of wasmtime, wasmer, wasmi (repeatable).
+        #[arg(long = "backend", value_name = "NAME")]
+        backends: Vec<String>,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The guest: a .wasm binary or .wat text.
+    guest: PathBuf,
+    /// The exported function to run (no params, no results).
+    #[arg(long, value_name = "EXPORT")]
+    call: String,
+    /// The input bytes, as hex.
+    #[arg(long, value_name = "HEX", conflicts_with = "input_file")]
+    input_hex: Option<String>,
+    /// The input bytes, from a file.
+    #[arg(long, value_name = "FILE")]
+    input_file: Option<PathBuf>,
+    /// `all`, or one of wasmtime, wasmer, wasmi (repeatable).
+    #[arg(long = "backend", value_name = "NAME")]
+    backends: Vec<String>,
+    /// 32-byte seed for random_bytes, 64 hex digits.
+    #[arg(long, value_name = "HEX")]
+    seed: Option<String>,
+    /// The value of time_now, in nanoseconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    time_ns: u64,
+    /// The gas limit for the call (default: the Limits default).
+    #[arg(long, value_name = "N")]
+    gas: Option<u64>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A usage error: exit 2.
+struct Usage(String);
+
+fn parse_backends(names: &[String]) -> Result<Vec<BackendKind>, Usage> {
+    if names.is_empty() || names.iter().any(|n| n == "all") {
+        return Ok(BackendKind::compiled_in());
+    }
+    let mut kinds = Vec::new();
+    for name in names {
+        let kind = BackendKind::from_name(name).ok_or_else(|| {
+            Usage(format!(
+                "unknown backend {name:?}: use all, wasmtime, wasmer or wasmi"
+            ))
+        })?;
+        if !kind.is_compiled_in() {
+            return Err(Usage(format!("backend {name} is not compiled in")));
+        }
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    Ok(kinds)
+}
+
+fn run(args: RunArgs) -> Result<ExitCode, Usage> {
+    let kinds = parse_backends(&args.backends)?;
+    let wasm = load_guest(&args.guest).map_err(|e| Usage(e.to_string()))?;
+    let input = match (&args.input_hex, &args.input_file) {
+        (Some(h), _) => hex::decode(h).map_err(|e| Usage(format!("--input-hex: {e}")))?,
+        (None, Some(path)) => std::fs::read(path)
+            .map_err(|e| Usage(format!("--input-file {}: {e}", path.display())))?,
+        (None, None) => Vec::new(),
+    };
+    let mut seed = [0u8; 32];
+    if let Some(hex_seed) = &args.seed {
+        let bytes = hex::decode(hex_seed).map_err(|e| Usage(format!("--seed: {e}")))?;
+        seed = bytes
+            .try_into()
+            .map_err(|_| Usage("--seed must be 32 bytes (64 hex digits)".into()))?;
+    }
+    let mut limits = Limits::default();
+    if let Some(gas) = args.gas {
+        limits.gas = gas;
+    }
+    let invocation = Invocation {
+        wasm,
+        call: args.call,
+        context: ExecutionContext {
+            input,
+            seed,
+            timestamp_ns: args.time_ns,
+            limits,
+        },
+        pre_state: Vec::new(),
+    };
+    let runners = Runners::new(&kinds).map_err(|e| Usage(e.to_string()))?;
+    let outcomes = match runners.run(&invocation) {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            eprintln!("infrastructure error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if args.json {
+        println!("{}", report::run_json(&outcomes));
+    } else {
+        print!("{}", report::run_table(&outcomes));
+    }
+    Ok(if report::agree(&outcomes) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_suite(backends: &[String], json: bool) -> Result<ExitCode, Usage> {
+    let kinds = parse_backends(backends)?;
+    let runners = Runners::new(&kinds).map_err(|e| Usage(e.to_string()))?;
+    let cases = corpus::cases(&GasSchedule::default());
+    let results: Vec<_> = cases.iter().map(|c| suite::run_case(&runners, c)).collect();
+    if json {
+        println!("{}", suite::json(&results));
+    } else {
+        println!(
+            "backends: {}",
+            kinds
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        print!("{}", suite::table(&results));
+    }
+    Ok(if results.iter().all(suite::CaseResult::passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("CONFORMANCE_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Suite { backends, json } => run_suite(&backends, json),
+    };
+    result.unwrap_or_else(|Usage(message)| {
+        eprintln!("conformance: {message}");
+        ExitCode::from(2)
+    })
+}

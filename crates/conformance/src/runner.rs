@@ -1,0 +1,177 @@
+//! Running one guest on several backends and comparing the outcomes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use runtime::{
+    BackendKind, ExecutionContext, InMemoryStorage, Limits, Outcome, Runtime, RuntimeError,
+    Storage, prepare,
+};
+
+/// Why a guest file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is text but not valid WAT.
+    #[error("cannot parse {path} as WAT: {message}")]
+    Wat {
+        /// The file.
+        path: String,
+        /// The parser's message.
+        message: String,
+    },
+}
+
+/// Reads a guest: a binary module as it is, anything else as WAT.
+///
+/// # Errors
+///
+/// [`LoadError`] if the file cannot be read or is neither.
+pub fn load_guest(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    guest_bytes(&bytes).map_err(|message| LoadError::Wat {
+        path: path.display().to_string(),
+        message,
+    })
+}
+
+/// A binary module as it is, WAT text compiled to binary.
+///
+/// # Errors
+///
+/// The WAT parser's message.
+pub fn guest_bytes(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes.to_vec());
+    }
+    wat::parse_bytes(bytes)
+        .map(|b| b.into_owned())
+        .map_err(|e| e.to_string())
+}
+
+/// One execution request, independent of the backend.
+#[derive(Clone, Debug, Default)]
+pub struct Invocation {
+    /// The module, binary.
+    pub wasm: Vec<u8>,
+    /// The export to call.
+    pub call: String,
+    /// Input, seed, timestamp and limits (static limits included: the module
+    /// is prepared under `context.limits`).
+    pub context: ExecutionContext,
+    /// The storage before the call.
+    pub pre_state: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The outcome of one backend.
+#[derive(Clone, Debug)]
+pub struct BackendOutcome {
+    /// The backend.
+    pub backend: BackendKind,
+    /// What happened.
+    pub outcome: Outcome,
+}
+
+/// A runtime per selected backend, built once.
+pub struct Runners {
+    runtimes: Vec<(BackendKind, Runtime)>,
+}
+
+impl std::fmt::Debug for Runners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.runtimes.iter().map(|(k, _)| k))
+            .finish()
+    }
+}
+
+impl Runners {
+    /// Runtimes for `kinds`, which must be compiled in.
+    ///
+    /// # Errors
+    ///
+    /// [`runtime::NotCompiledIn`] for a kind whose feature is off.
+    pub fn new(kinds: &[BackendKind]) -> Result<Self, runtime::NotCompiledIn> {
+        let runtimes = kinds
+            .iter()
+            .map(|&k| Ok((k, k.runtime()?)))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { runtimes })
+    }
+
+    /// The selected backends.
+    pub fn kinds(&self) -> Vec<BackendKind> {
+        self.runtimes.iter().map(|(k, _)| *k).collect()
+    }
+
+    /// Prepares the module once and runs it on every backend, each over its
+    /// own copy of the pre-state, committing nothing.
+    ///
+    /// # Errors
+    ///
+    /// A [`RuntimeError`] (infrastructure) of any backend.
+    pub fn run(&self, invocation: &Invocation) -> Result<Vec<BackendOutcome>, RuntimeError> {
+        self.run_with_storage(invocation, |_| {
+            Arc::new(InMemoryStorage::with_entries(invocation.pre_state.clone()))
+        })
+        .map(|runs| runs.into_iter().map(|(o, _)| o).collect())
+    }
+
+    /// As [`Runners::run`], but each backend runs over the storage
+    /// `storage_for(kind)` gives and commits to it when its status is `ok`.
+    /// Returns each outcome with the storage it ran on.
+    ///
+    /// # Errors
+    ///
+    /// A [`RuntimeError`] (infrastructure) of any backend.
+    pub fn run_with_storage(
+        &self,
+        invocation: &Invocation,
+        storage_for: impl Fn(BackendKind) -> Arc<InMemoryStorage>,
+    ) -> Result<Vec<(BackendOutcome, Arc<InMemoryStorage>)>, RuntimeError> {
+        let first = self.runtimes.first().map(|(_, r)| r);
+        let prepared =
+            first.map(|r| prepare(&invocation.wasm, &invocation.context.limits, r.schedule()));
+        let mut outcomes = Vec::with_capacity(self.runtimes.len());
+        for (kind, runtime) in &self.runtimes {
+            let storage = storage_for(*kind);
+            let outcome = match &prepared {
+                Some(Ok(prepared)) => {
+                    let module = runtime.compile(prepared.clone());
+                    let shared: Arc<dyn Storage> = storage.clone();
+                    runtime.execute_and_commit(
+                        &module,
+                        &invocation.call,
+                        &invocation.context,
+                        shared,
+                    )?
+                }
+                Some(Err(rejection)) => Outcome::rejected(rejection.clone()),
+                None => unreachable!("a runtime exists inside the loop"),
+            };
+            outcomes.push((
+                BackendOutcome {
+                    backend: *kind,
+                    outcome,
+                },
+                storage,
+            ));
+        }
+        Ok(outcomes)
+    }
+}
+
+/// The limits the CLI and the corpus start from.
+pub fn default_limits() -> Limits {
+    Limits::default()
+}

@@ -1,0 +1,203 @@
+//! The gas schedule and the per-call gas meter.
+
+use host_abi::HostFunction;
+use sha2::{Digest, Sha256};
+
+/// What everything costs. Data, identical on every backend, and part of the
+/// cache key of prepared modules ([`GasSchedule::fingerprint`]).
+///
+/// A host call charges, in this order: its base cost
+/// ([`GasSchedule::host_base`]), then after its bounds and limit checks the
+/// per-byte costs of the bytes it reads, writes, hashes, stores or logs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct GasSchedule {
+    /// Base cost of each host function, indexed by [`HostFunction::index`].
+    host_base: Vec<u64>,
+    /// Per byte read from guest memory. Default: 3.
+    pub memory_read_byte: u64,
+    /// Per byte written to guest memory. Default: 3.
+    pub memory_write_byte: u64,
+    /// Per byte copied into a register from host data (`input`, storage
+    /// values). Default: 1.
+    pub register_byte: u64,
+    /// Per byte hashed by `sha256`. Default: 8.
+    pub sha256_byte: u64,
+    /// Per byte of a storage key. Default: 10.
+    pub storage_key_byte: u64,
+    /// Per byte of a storage value written or read. Default: 5.
+    pub storage_value_byte: u64,
+    /// Per byte logged. Default: 4.
+    pub log_byte: u64,
+    /// Per byte of an event's kind and data. Default: 4.
+    pub event_byte: u64,
+    /// Per byte of randomness produced. Default: 4.
+    pub random_byte: u64,
+}
+
+impl Default for GasSchedule {
+    fn default() -> Self {
+        let host_base = HostFunction::ALL
+            .iter()
+            .map(|f| match f {
+                HostFunction::ReadRegister | HostFunction::RegisterLen => 100,
+                HostFunction::WriteRegister => 200,
+                HostFunction::Input => 200,
+                HostFunction::ValueReturn => 200,
+                HostFunction::PanicUtf8 => 200,
+                HostFunction::LogUtf8 => 500,
+                HostFunction::EmitEvent => 1_000,
+                HostFunction::StorageWrite => 5_000,
+                HostFunction::StorageRead => 2_000,
+                HostFunction::StorageRemove => 5_000,
+                HostFunction::StorageHasKey => 1_000,
+                HostFunction::Sha256 => 1_000,
+                HostFunction::RandomBytes => 500,
+                HostFunction::TimeNow | HostFunction::GasLeft => 50,
+            })
+            .collect();
+        Self {
+            host_base,
+            memory_read_byte: 3,
+            memory_write_byte: 3,
+            register_byte: 1,
+            sha256_byte: 8,
+            storage_key_byte: 10,
+            storage_value_byte: 5,
+            log_byte: 4,
+            event_byte: 4,
+            random_byte: 4,
+        }
+    }
+}
+
+impl GasSchedule {
+    /// The base cost of a host function.
+    pub fn host_base(&self, function: HostFunction) -> u64 {
+        self.host_base[function.index()]
+    }
+
+    /// Sets the base cost of a host function.
+    pub fn set_host_base(&mut self, function: HostFunction, cost: u64) {
+        self.host_base[function.index()] = cost;
+    }
+
+    /// A SHA-256 over every field, for cache keys.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"gas-schedule-v1");
+        for cost in &self.host_base {
+            h.update(cost.to_le_bytes());
+        }
+        for cost in [
+            self.memory_read_byte,
+            self.memory_write_byte,
+            self.register_byte,
+            self.sha256_byte,
+            self.storage_key_byte,
+            self.storage_value_byte,
+            self.log_byte,
+            self.event_byte,
+            self.random_byte,
+        ] {
+            h.update(cost.to_le_bytes());
+        }
+        h.finalize().into()
+    }
+}
+
+/// Gas ran out: the call ends with [`TrapKind::GasExhausted`](crate::TrapKind).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutOfGas;
+
+/// Counts the gas of one call against its limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GasMeter {
+    limit: u64,
+    used: u64,
+}
+
+impl GasMeter {
+    /// A meter with `limit` gas and nothing used.
+    pub fn new(limit: u64) -> Self {
+        Self { limit, used: 0 }
+    }
+
+    /// Charges `amount`.
+    ///
+    /// # Errors
+    ///
+    /// [`OutOfGas`] if the limit would be passed; `used` is then the limit,
+    /// as `ABI.md` requires.
+    pub fn charge(&mut self, amount: u64) -> Result<(), OutOfGas> {
+        match self.used.checked_add(amount) {
+            Some(used) if used <= self.limit => {
+                self.used = used;
+                Ok(())
+            }
+            _ => {
+                self.used = self.limit;
+                Err(OutOfGas)
+            }
+        }
+    }
+
+    /// Charges `count * per_unit`, saturating: a product that overflows is
+    /// more than any limit.
+    ///
+    /// # Errors
+    ///
+    /// [`OutOfGas`] as [`GasMeter::charge`].
+    pub fn charge_per(&mut self, count: u64, per_unit: u64) -> Result<(), OutOfGas> {
+        self.charge(count.saturating_mul(per_unit))
+    }
+
+    /// Gas used so far.
+    pub fn used(&self) -> u64 {
+        self.used
+    }
+
+    /// Gas left.
+    pub fn left(&self) -> u64 {
+        self.limit - self.used
+    }
+
+    /// The limit.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Marks the whole limit as used (gas ran out in guest code).
+    pub fn exhaust(&mut self) {
+        self.used = self.limit;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meter_charges_up_to_the_limit_and_saturates() {
+        let mut m = GasMeter::new(10);
+        assert_eq!(m.charge(4), Ok(()));
+        assert_eq!(m.charge(6), Ok(()));
+        assert_eq!(m.left(), 0);
+        assert_eq!(m.charge(1), Err(OutOfGas));
+        assert_eq!(m.used(), 10);
+        let mut m = GasMeter::new(u64::MAX - 1);
+        assert_eq!(m.charge_per(u64::MAX, 2), Err(OutOfGas));
+        assert_eq!(m.used(), u64::MAX - 1);
+    }
+
+    #[test]
+    fn schedule_fingerprint_follows_every_field() {
+        let a = GasSchedule::default();
+        let mut b = a.clone();
+        b.set_host_base(HostFunction::GasLeft, 51);
+        assert_ne!(a.fingerprint(), b.fingerprint());
+        let mut c = a.clone();
+        c.random_byte += 1;
+        assert_ne!(a.fingerprint(), c.fingerprint());
+        assert_eq!(a.fingerprint(), GasSchedule::default().fingerprint());
+    }
+}

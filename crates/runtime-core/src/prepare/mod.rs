@@ -1,0 +1,141 @@
+//! Module preparation: everything done once per module, before any engine
+//! sees it.
+//!
+//! [`prepare`] checks the static limits, validates against the allowed
+//! feature set, checks the imports against ABI v1 and the memory export, and
+//! rewrites the module (memory maximum clamped to the limit, the start
+//! function turned into an export the runtime calls after instantiation). Its output, a
+//! [`PreparedModule`], is what every backend compiles, so every backend runs
+//! the very same bytes.
+
+mod features;
+mod imports;
+mod rewrite;
+mod static_limits;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+pub use features::allowed_features;
+
+use crate::error::{Rejection, RejectionKind};
+use crate::gas::GasSchedule;
+use crate::limits::Limits;
+
+/// The version of the preparation pipeline; part of the cache key. Bump it
+/// whenever preparation produces other bytes for the same input.
+pub const PREPARATION_VERSION: u32 = 1;
+
+/// The signature of an exported function, as counts of each value type are
+/// not needed: the runtime only calls `[] -> []` exports.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ExportedFunction {
+    /// Number of parameters.
+    pub params: usize,
+    /// Number of results.
+    pub results: usize,
+}
+
+/// A module ready for every backend: validated, limited and rewritten once.
+#[derive(Clone, Debug)]
+pub struct PreparedModule {
+    code: Arc<[u8]>,
+    key: [u8; 32],
+    functions: BTreeMap<String, ExportedFunction>,
+    exports_memory: bool,
+    start_export: Option<String>,
+}
+
+impl PreparedModule {
+    /// The prepared bytes every backend compiles.
+    pub fn code(&self) -> &[u8] {
+        &self.code
+    }
+
+    /// The cache key: SHA-256 over the original code's hash, the static
+    /// limits, the gas schedule, the ABI version and [`PREPARATION_VERSION`].
+    pub fn key(&self) -> [u8; 32] {
+        self.key
+    }
+
+    /// The exported functions and their arity.
+    pub fn exported_functions(&self) -> &BTreeMap<String, ExportedFunction> {
+        &self.functions
+    }
+
+    /// The export the start function was moved to, if the module has one.
+    /// The runtime calls it right after instantiation (see the `rewrite`
+    /// step of [`prepare`]).
+    pub fn start_export(&self) -> Option<&str> {
+        self.start_export.as_deref()
+    }
+
+    /// Whether the module exports its memory as `"memory"`.
+    pub fn exports_memory(&self) -> bool {
+        self.exports_memory
+    }
+
+    /// Checks that `export` is a function of type `[] -> []`.
+    ///
+    /// # Errors
+    ///
+    /// A `MissingExport` rejection otherwise.
+    pub fn check_callable(&self, export: &str) -> Result<(), Rejection> {
+        match self.functions.get(export) {
+            Some(f) if f.params == 0 && f.results == 0 => Ok(()),
+            Some(f) => Err(Rejection::new(
+                RejectionKind::MissingExport,
+                format!(
+                    "export {export:?} has {} params and {} results; an ABI call takes [] -> []",
+                    f.params, f.results
+                ),
+            )),
+            None => Err(Rejection::new(
+                RejectionKind::MissingExport,
+                format!("no exported function {export:?}"),
+            )),
+        }
+    }
+}
+
+/// The cache key of `wasm` prepared under `limits` and `schedule`.
+pub fn cache_key(wasm: &[u8], limits: &Limits, schedule: &GasSchedule) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"prepared-module-key");
+    h.update(Sha256::digest(wasm));
+    h.update(limits.static_fingerprint());
+    h.update(schedule.fingerprint());
+    h.update(host_abi::ABI_VERSION.to_le_bytes());
+    h.update(PREPARATION_VERSION.to_le_bytes());
+    h.finalize().into()
+}
+
+/// Prepares `wasm` (a binary module) for execution on any backend.
+///
+/// # Errors
+///
+/// A [`Rejection`]: `StaticLimitExceeded`, `MalformedModule`,
+/// `DisallowedFeature`, `UnknownImport`, `MistypedImport` or
+/// `MissingMemoryExport`. Static limits are checked first, before any
+/// expensive work.
+pub fn prepare(
+    wasm: &[u8],
+    limits: &Limits,
+    schedule: &GasSchedule,
+) -> Result<PreparedModule, Rejection> {
+    let _span =
+        tracing::debug_span!(target: "runtime::prepare", "prepare", size = wasm.len()).entered();
+    static_limits::check_static_limits(wasm, limits)?;
+    let types = features::validate(wasm)?;
+    let summary = imports::check_imports_and_exports(wasm, &types)?;
+    let rewritten = rewrite::rewrite(wasm, limits)?;
+    Ok(PreparedModule {
+        code: rewritten.code.into(),
+        start_export: rewritten.start_export,
+        key: cache_key(wasm, limits, schedule),
+        functions: summary.functions,
+        exports_memory: summary.exports_memory,
+    })
+}

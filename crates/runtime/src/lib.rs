@@ -1,0 +1,153 @@
+//! The facade: pick engines with cargo features, run guests through one API.
+//!
+//! A downstream crate depends on `runtime` with the features of the engines
+//! it wants, and gets the core's whole API plus [`BackendKind`], which lists
+//! what was compiled in:
+//!
+//! ```toml
+//! [dependencies]
+//! runtime = { path = "…", default-features = false, features = ["wasmi"] }
+//! ```
+//!
+//! ```
+//! use std::sync::Arc;
+//! use runtime::{BackendKind, ExecutionContext, InMemoryStorage, Status};
+//!
+//! let wasm = wat::parse_str(r#"
+//!     (module
+//!       (import "env" "storage_write" (func $w (param i64 i64 i64 i64 i64) (result i64)))
+//!       (memory (export "memory") 1)
+//!       (data (i32.const 0) "kv")
+//!       (func (export "main")
+//!         (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))))
+//! "#).unwrap();
+//! for kind in BackendKind::compiled_in() {
+//!     let runtime = kind.runtime().unwrap();
+//!     let module = runtime.compile(runtime.prepare(&wasm).unwrap());
+//!     let storage = Arc::new(InMemoryStorage::new());
+//!     let outcome = runtime
+//!         .execute_and_commit(&module, "main", &ExecutionContext::default(), storage.clone())
+//!         .unwrap();
+//!     assert_eq!(outcome.status(), Status::Ok);
+//!     assert_eq!(storage.snapshot().get(&b"k"[..]), Some(&b"v".to_vec()));
+//! }
+//! ```
+//!
+//! # Features
+//!
+//! * `wasmtime` (default): the wasmtime engine, Cranelift.
+//! * `wasmer` (default): the wasmer engine, Cranelift.
+//! * `wasmer-singlepass`: wasmer's Singlepass compiler too.
+//! * `wasmi` (default): the wasmi interpreter.
+
+#![forbid(unsafe_code)]
+
+pub use runtime_core::*;
+
+use std::fmt;
+
+/// An engine this facade knows, compiled in or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BackendKind {
+    /// wasmtime with Cranelift (feature `wasmtime`).
+    Wasmtime,
+    /// wasmer with Cranelift (feature `wasmer`).
+    Wasmer,
+    /// wasmi, an interpreter (feature `wasmi`).
+    Wasmi,
+}
+
+/// The engine was not compiled in: enable its cargo feature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("backend {0} was not compiled in; enable the cargo feature `{0}` of the runtime crate")]
+pub struct NotCompiledIn(pub BackendKind);
+
+impl BackendKind {
+    /// Every engine the facade knows, compiled in or not.
+    pub const ALL: [BackendKind; 3] = [
+        BackendKind::Wasmtime,
+        BackendKind::Wasmer,
+        BackendKind::Wasmi,
+    ];
+
+    /// The engines compiled into this build, in [`BackendKind::ALL`] order.
+    pub fn compiled_in() -> Vec<BackendKind> {
+        Self::ALL
+            .into_iter()
+            .filter(|k| k.is_compiled_in())
+            .collect()
+    }
+
+    /// Whether this engine's feature is enabled.
+    pub const fn is_compiled_in(self) -> bool {
+        match self {
+            BackendKind::Wasmtime => cfg!(feature = "wasmtime"),
+            BackendKind::Wasmer => cfg!(feature = "wasmer"),
+            BackendKind::Wasmi => cfg!(feature = "wasmi"),
+        }
+    }
+
+    /// `wasmtime`, `wasmer` or `wasmi`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BackendKind::Wasmtime => "wasmtime",
+            BackendKind::Wasmer => "wasmer",
+            BackendKind::Wasmi => "wasmi",
+        }
+    }
+
+    /// Parses a name as [`BackendKind::name`] spells it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// A new backend of this kind.
+    ///
+    /// # Errors
+    ///
+    /// [`NotCompiledIn`] if its feature is off.
+    pub fn backend(self) -> Result<Box<dyn Backend>, NotCompiledIn> {
+        match self {
+            #[cfg(feature = "wasmtime")]
+            BackendKind::Wasmtime => Ok(Box::new(backend_wasmtime::WasmtimeBackend::new())),
+            #[cfg(feature = "wasmer")]
+            BackendKind::Wasmer => Ok(Box::new(backend_wasmer::WasmerBackend::new())),
+            #[cfg(feature = "wasmi")]
+            BackendKind::Wasmi => Ok(Box::new(backend_wasmi::WasmiBackend::new())),
+            #[allow(unreachable_patterns)]
+            other => Err(NotCompiledIn(other)),
+        }
+    }
+
+    /// A [`Runtime`] over a new backend of this kind, with the default gas
+    /// schedule and limits.
+    ///
+    /// # Errors
+    ///
+    /// [`NotCompiledIn`] if its feature is off.
+    pub fn runtime(self) -> Result<Runtime, NotCompiledIn> {
+        Ok(Runtime::new(self.backend()?))
+    }
+
+    /// A [`Runtime`] with an explicit schedule and limits.
+    ///
+    /// # Errors
+    ///
+    /// [`NotCompiledIn`] if its feature is off.
+    pub fn runtime_with(
+        self,
+        schedule: GasSchedule,
+        limits: Limits,
+    ) -> Result<Runtime, NotCompiledIn> {
+        Ok(Runtime::with_config(self.backend()?, schedule, limits))
+    }
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(feature = "wasmer")]
+pub use backend_wasmer::WasmerCompiler;
