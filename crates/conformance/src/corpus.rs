@@ -139,6 +139,7 @@ pub fn cases(s: &GasSchedule) -> Vec<Case> {
     cases.extend(misc_host_cases(s, &base));
     cases.extend(trap_cases());
     cases.extend(rejection_cases());
+    cases.extend(static_limit_cases());
     cases
 }
 
@@ -675,6 +676,97 @@ fn rejection_cases() -> Vec<Case> {
             Guest::Bytes(b"\0asm\x02\0\0\0"),
             "main",
             Expect::rejected("MalformedModule"),
+        ),
+    ]
+}
+
+/// One rejection per static limit of [`Limits`], each just over a limit
+/// lowered for the case, each naming the limit.
+fn static_limit_cases() -> Vec<Case> {
+    let limit = |name: &'static str, wat: &'static str, change: fn(&mut Limits)| {
+        Case::new(
+            &format!("limits.{name}"),
+            Guest::Wat(wat),
+            "main",
+            Expect::rejected("StaticLimitExceeded").naming(name),
+        )
+        .limits(change)
+    };
+    vec![
+        limit(
+            "max_module_size",
+            r#"(module (func (export "main")))"#,
+            |l| l.max_module_size = 16,
+        ),
+        limit(
+            "max_function_body_size",
+            r#"(module (func (export "main") (drop (i64.const 1)) (drop (i64.const 2)) (drop (i64.const 3))))"#,
+            |l| l.max_function_body_size = 8,
+        ),
+        limit(
+            "max_functions",
+            r#"(module (import "env" "time_now" (func (result i64))) (func) (func (export "main")))"#,
+            |l| l.max_functions = 2,
+        ),
+        limit(
+            "max_params",
+            r#"(module (func (param i32 i32 i32)) (func (export "main")))"#,
+            |l| l.max_params = 2,
+        ),
+        limit(
+            "max_results",
+            r#"(module (func (result i32 i32) i32.const 0 i32.const 0) (func (export "main")))"#,
+            |l| l.max_results = 1,
+        ),
+        limit(
+            "max_locals",
+            r#"(module (func (export "main") (local i32 i64) (local f32 f64)))"#,
+            |l| l.max_locals = 3,
+        ),
+        limit(
+            "max_globals",
+            r#"(module (global i32 (i32.const 0)) (global i32 (i32.const 0)) (func (export "main")))"#,
+            |l| l.max_globals = 1,
+        ),
+        limit(
+            "max_types",
+            r#"(module (type (func (param i32))) (func (export "main")))"#,
+            |l| l.max_types = 1,
+        ),
+        limit(
+            "max_tables",
+            r#"(module (table 1 funcref) (func (export "main")))"#,
+            |l| l.max_tables = 0,
+        ),
+        limit(
+            "max_table_size",
+            r#"(module (table 11 funcref) (func (export "main")))"#,
+            |l| l.max_table_size = 10,
+        ),
+        limit(
+            "max_data_segments",
+            r#"(module (memory 1) (data (i32.const 0) "a") (data (i32.const 1) "b") (func (export "main")))"#,
+            |l| l.max_data_segments = 1,
+        ),
+        limit(
+            "max_element_segments",
+            r#"(module (table 2 funcref) (func $f) (elem (i32.const 0) $f) (elem (i32.const 1) $f) (func (export "main")))"#,
+            |l| l.max_element_segments = 1,
+        ),
+        limit(
+            "max_imports",
+            r#"(module (import "env" "time_now" (func (result i64))) (import "env" "gas_left" (func (result i64))) (func (export "main")))"#,
+            |l| l.max_imports = 1,
+        ),
+        limit(
+            "max_exports",
+            r#"(module (func (export "main")) (func (export "other")))"#,
+            |l| l.max_exports = 1,
+        ),
+        limit(
+            "max_memory_pages",
+            r#"(module (memory 3) (func (export "main")))"#,
+            |l| l.max_memory_pages = 2,
         ),
     ]
 }

@@ -23,6 +23,9 @@ pub struct Expect {
     pub changes: Vec<StorageChange>,
     /// The exact gas, where the case states it (from the `GasSchedule`).
     pub gas_used: Option<u64>,
+    /// A text the error message must contain (a rejection names its limit
+    /// or feature).
+    pub message_contains: Option<&'static str>,
 }
 
 impl Expect {
@@ -37,6 +40,7 @@ impl Expect {
             events: Vec::new(),
             changes: Vec::new(),
             gas_used: None,
+            message_contains: None,
         }
     }
 
@@ -109,6 +113,12 @@ impl Expect {
         self
     }
 
+    /// With a text the error message must contain.
+    pub fn naming(mut self, text: &'static str) -> Self {
+        self.message_contains = Some(text);
+        self
+    }
+
     /// With the exact gas.
     pub fn gas(mut self, gas: u64) -> Self {
         self.gas_used = Some(gas);
@@ -170,6 +180,16 @@ impl Expect {
         );
         if let Some(gas) = self.gas_used {
             expect_eq("gas used", gas.to_string(), outcome.gas_used.to_string());
+        }
+        if let Some(text) = self.message_contains {
+            let message = outcome
+                .error
+                .as_ref()
+                .map(ExecError::message)
+                .unwrap_or_default();
+            if !message.contains(text) {
+                problems.push(format!("error message {message:?} does not name {text:?}"));
+            }
         }
         if problems.is_empty() {
             Ok(())

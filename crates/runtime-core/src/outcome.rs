@@ -223,7 +223,8 @@ mod tests {
     #[test]
     fn digest_covers_every_field() {
         let base = ok().digest();
-        let variants: Vec<Box<dyn Fn(&mut Outcome)>> = vec![
+        type Change = Box<dyn Fn(&mut Outcome)>;
+        let variants: Vec<Change> = vec![
             Box::new(|o| o.return_data.push(0)),
             Box::new(|o| o.logs[0].push('x')),
             Box::new(|o| o.logs.push(String::new())),

@@ -9,6 +9,8 @@
 //! It runs a counter guest twice over one storage and prints the engines it
 //! was built with and the outcomes.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
 use std::process::ExitCode;
 use std::sync::Arc;
 

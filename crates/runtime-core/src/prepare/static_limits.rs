@@ -119,7 +119,7 @@ pub(super) fn check_static_limits(wasm: &[u8], limits: &Limits) -> Result<(), Re
                 let range = body.range();
                 check(
                     "max_function_body_size",
-                    (range.end - range.start) as u64,
+                    range.end - range.start,
                     limits.max_function_body_size,
                 )?;
                 let mut locals: u64 = 0;

@@ -1,0 +1,196 @@
+//! The `conformance` binary against `shared/CLI.md`: the JSON object's
+//! shape, the exit codes 0, 1 and 2.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn guests() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("guests")
+}
+
+fn conformance(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(args)
+        .output()
+        .expect("the conformance binary runs")
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
+}
+
+#[test]
+fn run_json_has_the_documented_shape_and_agrees() {
+    let guest = guests().join("counter.wat");
+    let out = conformance(&[
+        "run",
+        guest.to_str().unwrap(),
+        "--call",
+        "increment",
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["agree", "outcomes"]);
+    assert_eq!(v["agree"], true);
+    let outcomes = v["outcomes"].as_array().unwrap();
+    let backends: Vec<&str> = outcomes
+        .iter()
+        .map(|o| o["backend"].as_str().unwrap())
+        .collect();
+    assert_eq!(backends, ["wasmtime", "wasmer", "wasmi"]);
+    for o in outcomes {
+        let keys: Vec<&str> = o.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "backend",
+                "status",
+                "error",
+                "return_hex",
+                "logs",
+                "events",
+                "changes",
+                "gas_used",
+                "digest"
+            ]
+        );
+        assert_eq!(o["status"], "ok");
+        assert_eq!(o["error"], serde_json::Value::Null);
+        // The counter starts at 0 in empty storage: 1, little-endian.
+        assert_eq!(o["return_hex"], "0100000000000000");
+        assert_eq!(o["changes"][0]["key_hex"], hex::encode("count"));
+        assert_eq!(o["changes"][0]["value_hex"], "0100000000000000");
+        assert_eq!(o["events"][0]["kind"], "count");
+        assert_eq!(o["digest"].as_str().unwrap().len(), 64);
+        assert_eq!(o["digest"], outcomes[0]["digest"]);
+    }
+}
+
+#[test]
+fn run_options_reach_the_guest() {
+    let guest = guests().join("registers.wat");
+    let out = conformance(&[
+        "run",
+        guest.to_str().unwrap(),
+        "--call",
+        "echo_input",
+        "--input-hex",
+        "68656c6c6f",
+        "--backend",
+        "wasmi",
+        "--backend",
+        "wasmer",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["outcomes"].as_array().unwrap().len(), 2);
+    assert_eq!(v["outcomes"][0]["return_hex"], "68656c6c6f");
+
+    let misc = guests().join("host_misc.wat");
+    let out = conformance(&[
+        "run",
+        misc.to_str().unwrap(),
+        "--call",
+        "time",
+        "--time-ns",
+        "258",
+        "--json",
+    ]);
+    assert_eq!(json(&out)["outcomes"][2]["return_hex"], "0201000000000000");
+
+    let out = conformance(&[
+        "run",
+        misc.to_str().unwrap(),
+        "--call",
+        "burn_gas",
+        "--gas",
+        "1000",
+        "--json",
+    ]);
+    let v = json(&out);
+    assert_eq!(v["outcomes"][0]["status"], "trap");
+    assert_eq!(v["outcomes"][0]["error"]["kind"], "GasExhausted");
+    assert_eq!(v["outcomes"][0]["gas_used"], 1000);
+}
+
+#[test]
+fn guest_panic_message_is_the_error_message() {
+    let guest = guests().join("logs_events.wat");
+    let out = conformance(&["run", guest.to_str().unwrap(), "--call", "panic", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["outcomes"][1]["status"], "host_error");
+    assert_eq!(v["outcomes"][1]["error"]["kind"], "GuestPanic");
+    assert_eq!(v["outcomes"][1]["error"]["message"], "boom");
+    assert_eq!(v["outcomes"][1]["logs"][0], "hello");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let guest = guests().join("counter.wat");
+    let g = guest.to_str().unwrap();
+    for args in [
+        vec!["run", g, "--call", "increment", "--backend", "v8"],
+        vec!["run", g, "--call", "increment", "--seed", "00"],
+        vec!["run", g, "--call", "increment", "--input-hex", "zz"],
+        vec!["run", "/nonexistent/guest.wasm", "--call", "main"],
+        vec!["run", g],
+        vec!["frobnicate"],
+    ] {
+        let out = conformance(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn unreadable_wat_exits_2() {
+    let dir = std::env::temp_dir().join(format!("conformance-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.wat");
+    std::fs::write(&bad, "(module (func").unwrap();
+    let out = conformance(&["run", bad.to_str().unwrap(), "--call", "main"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Native stack exhaustion is not the deterministic `StackOverflow`: it is
+/// non-deterministic, has no digest, and never agrees, so `run` exits 1.
+#[test]
+fn nondeterministic_outcomes_do_not_agree_and_exit_1() {
+    let dir = std::env::temp_dir().join(format!("conformance-cli-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let guest = dir.join("recursion.wat");
+    std::fs::write(
+        &guest,
+        r#"(module
+             (func $f (param i64) (result i64)
+               (i64.add (call $f (i64.add (local.get 0) (i64.const 1))) (i64.const 1)))
+             (func (export "main") (drop (call $f (i64.const 0)))))"#,
+    )
+    .unwrap();
+    let out = conformance(&["run", guest.to_str().unwrap(), "--call", "main", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(v["agree"], false);
+    for o in v["outcomes"].as_array().unwrap() {
+        assert_eq!(o["status"], "nondeterministic");
+        assert_eq!(o["digest"], serde_json::Value::Null);
+    }
+}
+
+#[test]
+fn suite_passes_and_reports_every_case() {
+    let out = conformance(&["suite", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["passed"], true);
+    assert!(v["cases"].as_array().unwrap().len() >= 70);
+}
