@@ -33,8 +33,8 @@ use runtime_core::{
     Backend, CompiledModule, HostAbort, HostState, NonDeterministic, PreparedModule, RunResult,
 };
 use wasmer::{
-    Engine, Function, FunctionEnv, FunctionEnvMut, FunctionType, Imports, Instance, Memory, Module,
-    RuntimeError, Store, Type, Value,
+    Engine, Function, FunctionEnv, FunctionEnvMut, FunctionType, Global, Imports, Instance, Memory,
+    Module, RuntimeError, Store, Type, Value,
 };
 
 use memory::ViewMemory;
@@ -102,6 +102,8 @@ struct StoreData {
     /// start function runs later, as an export; see `runtime-core`'s
     /// preparation).
     memory: Option<Memory>,
+    /// The instrumented gas counter, set with the memory.
+    gas: Option<Global>,
 }
 
 /// Creates one ABI function in `store`, forwarding to the core.
@@ -125,16 +127,30 @@ fn host_function(
                 *arg = val.i64().unwrap_or_default() as u64;
             }
             let args = &args[..params.len()];
-            let (data, store) = env.data_and_store_mut();
+            let (data, mut store) = env.data_and_store_mut();
             let Some(host) = data.host.as_mut() else {
                 return Err(RuntimeError::user(Box::new(HostAbort)));
             };
+            let mut gas = match &data.gas {
+                Some(global) => global.get(&mut store).i64().unwrap_or_default(),
+                None => host.guest_gas(),
+            };
             let result = match &data.memory {
-                Some(memory) => host.call(function, args, &mut ViewMemory(memory.view(&store))),
-                None => host.call(function, args, &mut [][..]),
+                Some(memory) => host.call(
+                    function,
+                    args,
+                    &mut ViewMemory(memory.view(&store)),
+                    &mut gas,
+                ),
+                None => host.call(function, args, &mut [][..], &mut gas),
             };
             match result {
-                Ok(value) => Ok(value.map(|v| Value::I64(v as i64)).into_iter().collect()),
+                Ok(value) => {
+                    if let Some(global) = &data.gas {
+                        global.set(&mut store, Value::I64(gas))?;
+                    }
+                    Ok(value.map(|v| Value::I64(v as i64)).into_iter().collect())
+                }
                 Err(abort) => Err(RuntimeError::user(Box::new(abort))),
             }
         },
@@ -142,6 +158,7 @@ fn host_function(
 }
 
 struct WasmerModule {
+    gas_export: Option<String>,
     engine: Engine,
     module: Module,
 }
@@ -158,6 +175,7 @@ impl Backend for WasmerBackend {
         let compiled = Module::new(&self.engine, module.code())
             .map_err(|e| NonDeterministic::EngineError(format!("wasmer compile: {e}")))?;
         Ok(Box::new(WasmerModule {
+            gas_export: module.gas_export().map(str::to_owned),
             engine: self.engine.clone(),
             module: compiled,
         }))
@@ -172,6 +190,7 @@ impl CompiledModule for WasmerModule {
             StoreData {
                 host: Some(host),
                 memory: None,
+                gas: None,
             },
         );
         let mut imports = Imports::new();
@@ -185,8 +204,23 @@ impl CompiledModule for WasmerModule {
                 Instance::new(&mut store, &self.module, &imports)
                     .map_err(traps::map_instantiation_error)?
             };
-            env.as_mut(&mut store).memory =
-                instance.exports.get_memory(MEMORY_EXPORT).ok().cloned();
+            let memory = instance.exports.get_memory(MEMORY_EXPORT).ok().cloned();
+            let gas = self
+                .gas_export
+                .as_deref()
+                .and_then(|name| instance.exports.get_global(name).ok().cloned());
+            if let Some(gas) = &gas {
+                let left = env
+                    .as_ref(&store)
+                    .host
+                    .as_ref()
+                    .map_or(0, HostState::guest_gas);
+                gas.set(&mut store, Value::I64(left))
+                    .map_err(|e| traps::engine_error(format!("wasmer gas counter: {e}")))?;
+            }
+            let data = env.as_mut(&mut store);
+            data.memory = memory;
+            data.gas = gas;
             for &export in exports {
                 let func = instance
                     .exports
@@ -197,11 +231,19 @@ impl CompiledModule for WasmerModule {
             }
             Ok(())
         })();
-        let host = env
+        let final_gas = env
+            .as_ref(&store)
+            .gas
+            .clone()
+            .and_then(|gas| gas.get(&mut store).i64());
+        let mut host = env
             .as_mut(&mut store)
             .host
             .take()
             .expect("the host state is taken only here, once");
+        if let Some(gas) = final_gas {
+            host.end_guest(gas);
+        }
         RunResult { host, result }
     }
 }

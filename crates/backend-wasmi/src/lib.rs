@@ -27,9 +27,9 @@ mod traps;
 
 use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
 use runtime_core::{
-    Backend, CompiledModule, HostState, NonDeterministic, PreparedModule, RunResult,
+    Backend, CompiledModule, HostState, Limits, NonDeterministic, PreparedModule, RunResult,
 };
-use wasmi::{Caller, Engine, Extern, FuncType, Linker, Module, Store, Val, ValType};
+use wasmi::{Caller, Engine, FuncType, Global, Linker, Memory, Module, Store, Val, ValType};
 
 pub use traps::map_error;
 
@@ -46,10 +46,19 @@ impl std::fmt::Display for Aborted {
 
 impl wasmi::errors::HostError for Aborted {}
 
+/// What a wasmi store holds: the core's host state and the instance's
+/// memory and gas counter, looked up once after instantiation (the start
+/// function runs later, as an export, so host calls always find them).
+struct StoreData {
+    host: HostState,
+    memory: Option<Memory>,
+    gas: Option<Global>,
+}
+
 /// Runs prepared modules on the wasmi interpreter.
 pub struct WasmiBackend {
     engine: Engine,
-    linker: Linker<HostState>,
+    linker: Linker<StoreData>,
 }
 
 impl std::fmt::Debug for WasmiBackend {
@@ -72,7 +81,12 @@ impl WasmiBackend {
     /// Only if wasmi rejects the ABI table's definitions, which is a bug
     /// caught by every test.
     pub fn new() -> Self {
-        let config = wasmi::Config::default();
+        let mut config = wasmi::Config::default();
+        // Room for the deterministic stack limit to trip first: every call
+        // costs at least FRAME_OVERHEAD units, and each unit is at most one
+        // value slot of 8 bytes (times 4 for wasmi's own registers).
+        config.set_max_recursion_depth(Limits::MAX_STACK_HEIGHT as usize);
+        config.set_max_stack_height(Limits::MAX_STACK_HEIGHT as usize * 32);
         let engine = Engine::new(&config);
         let mut linker = Linker::new(&engine);
         for &function in HostFunction::ALL {
@@ -83,7 +97,7 @@ impl WasmiBackend {
 }
 
 /// Links one ABI function as a host function forwarding to the core.
-fn link(linker: &mut Linker<HostState>, function: HostFunction) {
+fn link(linker: &mut Linker<StoreData>, function: HostFunction) {
     let params = vec![ValType::I64; function.param_count()];
     let results = vec![ValType::I64; function.result_count()];
     let ty = FuncType::new(params, results);
@@ -92,25 +106,33 @@ fn link(linker: &mut Linker<HostState>, function: HostFunction) {
             IMPORT_MODULE,
             function.name(),
             ty,
-            move |mut caller: Caller<'_, HostState>, params: &[Val], results: &mut [Val]| {
+            move |mut caller: Caller<'_, StoreData>, params: &[Val], results: &mut [Val]| {
                 let mut args = [0u64; 8];
                 for (arg, val) in args.iter_mut().zip(params) {
                     // The engine enforces the import's i64 signature.
                     *arg = val.i64().unwrap_or_default() as u64;
                 }
                 let args = &args[..params.len()];
-                let memory = caller
-                    .get_export(MEMORY_EXPORT)
-                    .and_then(Extern::into_memory);
+                let (memory, gas_global) = (caller.data().memory, caller.data().gas);
+                let mut gas = match gas_global {
+                    Some(global) => global.get(&caller).i64().unwrap_or_default(),
+                    None => caller.data().host.guest_gas(),
+                };
                 let result = match memory {
                     Some(memory) => {
-                        let (bytes, host) = memory.data_and_store_mut(&mut caller);
-                        host.call(function, args, bytes)
+                        let (bytes, data) = memory.data_and_store_mut(&mut caller);
+                        data.host.call(function, args, bytes, &mut gas)
                     }
-                    None => caller.data_mut().call(function, args, &mut [][..]),
+                    None => caller
+                        .data_mut()
+                        .host
+                        .call(function, args, &mut [][..], &mut gas),
                 };
                 match result {
                     Ok(value) => {
+                        if let Some(global) = gas_global {
+                            global.set(&mut caller, Val::I64(gas))?;
+                        }
                         if let (Some(slot), Some(value)) = (results.first_mut(), value) {
                             *slot = Val::I64(value as i64);
                         }
@@ -124,8 +146,9 @@ fn link(linker: &mut Linker<HostState>, function: HostFunction) {
 }
 
 struct WasmiModule {
+    gas_export: Option<String>,
     engine: Engine,
-    linker: Linker<HostState>,
+    linker: Linker<StoreData>,
     module: Module,
 }
 
@@ -141,6 +164,7 @@ impl Backend for WasmiBackend {
         let compiled = Module::new(&self.engine, module.code())
             .map_err(|e| NonDeterministic::EngineError(format!("wasmi compile: {e}")))?;
         Ok(Box::new(WasmiModule {
+            gas_export: module.gas_export().map(str::to_owned),
             engine: self.engine.clone(),
             linker: self.linker.clone(),
             module: compiled,
@@ -150,7 +174,12 @@ impl Backend for WasmiBackend {
 
 impl CompiledModule for WasmiModule {
     fn run(&self, host: HostState, exports: &[&str]) -> RunResult {
-        let mut store = Store::new(&self.engine, host);
+        let data = StoreData {
+            host,
+            memory: None,
+            gas: None,
+        };
+        let mut store = Store::new(&self.engine, data);
         let result = (|| {
             let instance = {
                 let _span = tracing::debug_span!(target: "runtime::instantiate", "instantiate", backend = "wasmi").entered();
@@ -159,6 +188,17 @@ impl CompiledModule for WasmiModule {
                 self.linker
                     .instantiate_and_start(&mut store, &self.module)?
             };
+            let memory = instance.get_memory(&store, MEMORY_EXPORT);
+            let gas = self
+                .gas_export
+                .as_deref()
+                .and_then(|name| instance.get_global(&store, name));
+            store.data_mut().memory = memory;
+            store.data_mut().gas = gas;
+            if let Some(gas) = gas {
+                let left = store.data().host.guest_gas();
+                gas.set(&mut store, Val::I64(left))?;
+            }
             for &export in exports {
                 let func = instance.get_typed_func::<(), ()>(&store, export)?;
                 let _span = tracing::debug_span!(target: "runtime::guest", "call", backend = "wasmi", export).entered();
@@ -166,9 +206,14 @@ impl CompiledModule for WasmiModule {
             }
             Ok(())
         })();
+        let final_gas = store.data().gas.and_then(|gas| gas.get(&store).i64());
+        let mut data = store.into_data();
+        if let Some(gas) = final_gas {
+            data.host.end_guest(gas);
+        }
         RunResult {
             result: result.map_err(|e: wasmi::Error| map_error(&e)),
-            host: store.into_data(),
+            host: data.host,
         }
     }
 }

@@ -28,10 +28,11 @@ mod traps;
 
 use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
 use runtime_core::{
-    Backend, CompiledModule, HostAbort, HostState, NonDeterministic, PreparedModule, RunResult,
+    Backend, CompiledModule, HostAbort, HostState, Limits, NonDeterministic, PreparedModule,
+    RunResult,
 };
 use wasmtime::{
-    Caller, Engine, Extern, FuncType, InstancePre, Linker, Module, Store, Val, ValType,
+    Caller, Engine, FuncType, Global, InstancePre, Linker, Memory, Module, Store, Val, ValType,
 };
 
 pub use traps::map_error;
@@ -39,7 +40,16 @@ pub use traps::map_error;
 /// Runs prepared modules on wasmtime with Cranelift.
 pub struct WasmtimeBackend {
     engine: Engine,
-    linker: Linker<HostState>,
+    linker: Linker<StoreData>,
+}
+
+/// What a wasmtime store holds: the core's host state and the instance's
+/// memory and gas counter, looked up once after instantiation (the start
+/// function runs later, as an export, so host calls always find them).
+struct StoreData {
+    host: HostState,
+    memory: Option<Memory>,
+    gas: Option<Global>,
 }
 
 impl std::fmt::Debug for WasmtimeBackend {
@@ -66,6 +76,9 @@ impl WasmtimeBackend {
         // Features are checked by preparation; the engine only needs to
         // accept what preparation allows.
         config.wasm_simd(false).wasm_relaxed_simd(false);
+        // Room for the deterministic stack limit to trip first: 32 bytes of
+        // native stack per instrumentation unit.
+        config.max_wasm_stack(Limits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT);
         let engine = Engine::new(&config).expect("a fixed wasmtime configuration is valid");
         let mut linker = Linker::new(&engine);
         for &function in HostFunction::ALL {
@@ -75,9 +88,12 @@ impl WasmtimeBackend {
     }
 }
 
+/// Native stack bytes allowed per stack-height unit of the instrumentation.
+const NATIVE_BYTES_PER_STACK_UNIT: usize = 32;
+
 /// Links one ABI function as a host function forwarding to the core.
 fn link(
-    linker: &mut Linker<HostState>,
+    linker: &mut Linker<StoreData>,
     engine: &Engine,
     function: HostFunction,
 ) -> wasmtime::Result<()> {
@@ -88,25 +104,33 @@ fn link(
         IMPORT_MODULE,
         function.name(),
         ty,
-        move |mut caller: Caller<'_, HostState>, params: &[Val], results: &mut [Val]| {
+        move |mut caller: Caller<'_, StoreData>, params: &[Val], results: &mut [Val]| {
             let mut args = [0u64; 8];
             for (arg, val) in args.iter_mut().zip(params) {
                 // The engine enforces the import's i64 signature.
                 *arg = val.i64().unwrap_or_default() as u64;
             }
             let args = &args[..params.len()];
-            let memory = caller
-                .get_export(MEMORY_EXPORT)
-                .and_then(Extern::into_memory);
+            let (memory, gas_global) = (caller.data().memory, caller.data().gas);
+            let mut gas = match gas_global {
+                Some(global) => global.get(&mut caller).i64().unwrap_or_default(),
+                None => caller.data().host.guest_gas(),
+            };
             let result = match memory {
                 Some(memory) => {
-                    let (bytes, host) = memory.data_and_store_mut(&mut caller);
-                    host.call(function, args, bytes)
+                    let (bytes, data) = memory.data_and_store_mut(&mut caller);
+                    data.host.call(function, args, bytes, &mut gas)
                 }
-                None => caller.data_mut().call(function, args, &mut [][..]),
+                None => caller
+                    .data_mut()
+                    .host
+                    .call(function, args, &mut [][..], &mut gas),
             };
             match result {
                 Ok(value) => {
+                    if let Some(global) = gas_global {
+                        global.set(&mut caller, Val::I64(gas))?;
+                    }
                     if let (Some(slot), Some(value)) = (results.first_mut(), value) {
                         *slot = Val::I64(value as i64);
                     }
@@ -120,7 +144,8 @@ fn link(
 }
 
 struct WasmtimeModule {
-    pre: InstancePre<HostState>,
+    pre: InstancePre<StoreData>,
+    gas_export: Option<String>,
 }
 
 impl Backend for WasmtimeBackend {
@@ -138,18 +163,37 @@ impl Backend for WasmtimeBackend {
             .linker
             .instantiate_pre(&compiled)
             .map_err(|e| NonDeterministic::EngineError(format!("wasmtime link: {e:#}")))?;
-        Ok(Box::new(WasmtimeModule { pre }))
+        Ok(Box::new(WasmtimeModule {
+            pre,
+            gas_export: module.gas_export().map(str::to_owned),
+        }))
     }
 }
 
 impl CompiledModule for WasmtimeModule {
     fn run(&self, host: HostState, exports: &[&str]) -> RunResult {
-        let mut store = Store::new(self.pre.module().engine(), host);
+        let data = StoreData {
+            host,
+            memory: None,
+            gas: None,
+        };
+        let mut store = Store::new(self.pre.module().engine(), data);
         let result = (|| {
             let instance = {
                 let _span = tracing::debug_span!(target: "runtime::instantiate", "instantiate", backend = "wasmtime").entered();
                 self.pre.instantiate(&mut store)?
             };
+            let memory = instance.get_memory(&mut store, MEMORY_EXPORT);
+            let gas = self
+                .gas_export
+                .as_deref()
+                .and_then(|name| instance.get_global(&mut store, name));
+            store.data_mut().memory = memory;
+            store.data_mut().gas = gas;
+            if let Some(gas) = gas {
+                let left = store.data().host.guest_gas();
+                gas.set(&mut store, Val::I64(left))?;
+            }
             for &export in exports {
                 let func = instance.get_typed_func::<(), ()>(&mut store, export)?;
                 let _span = tracing::debug_span!(target: "runtime::guest", "call", backend = "wasmtime", export).entered();
@@ -157,9 +201,14 @@ impl CompiledModule for WasmtimeModule {
             }
             Ok(())
         })();
+        let final_gas = store.data().gas.and_then(|gas| gas.get(&mut store).i64());
+        let mut data = store.into_data();
+        if let Some(gas) = final_gas {
+            data.host.end_guest(gas);
+        }
         RunResult {
             result: result.map_err(|e| map_error(&e)),
-            host: store.into_data(),
+            host: data.host,
         }
     }
 }

@@ -145,14 +145,18 @@ pub fn cases(s: &GasSchedule) -> Vec<Case> {
 
 fn register_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
     use HostFunction::*;
+    let o = &s.operators;
     let g = || guest!("registers");
     vec![
         Case::new(
             "registers.echo_input",
             g(),
             "echo_input",
+            // Guest code: 7 simple operators and 4 calls, one basic block.
             Expect::ok().returns(*b"hello").gas(
-                base(Input)
+                7 * o.simple
+                    + 4 * o.call
+                    + base(Input)
                     + 5 * s.register_byte
                     + base(RegisterLen)
                     + base(ReadRegister)
@@ -178,7 +182,7 @@ fn register_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Ca
             "registers.read_unset",
             g(),
             "read_unset",
-            Expect::host_error("InvalidRegisterId").gas(base(ReadRegister)),
+            Expect::host_error("InvalidRegisterId").gas(2 * o.simple + o.call + base(ReadRegister)),
         ),
         Case::new(
             "registers.write_read",
@@ -196,7 +200,8 @@ fn register_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Ca
             "registers.write_overflowing_range",
             g(),
             "write_overflowing_range",
-            Expect::host_error("MemoryAccessViolation").gas(base(WriteRegister)),
+            Expect::host_error("MemoryAccessViolation")
+                .gas(3 * o.simple + o.call + base(WriteRegister)),
         ),
         Case::new(
             "registers.empty_at_end",
@@ -211,13 +216,15 @@ fn register_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Ca
             Expect::host_error("MemoryAccessViolation"),
         ),
         // 64 registers fit, the 65th does not: its base gas is charged,
-        // its per-byte gas is not (limits come first).
+        // its per-byte gas is not (limits come first). Each iteration's
+        // block (7 simple operators, a call and a `br`) is charged before it runs.
         Case::new(
             "registers.too_many",
             g(),
             "many_registers",
-            Expect::host_error("TooManyRegisters")
-                .gas(65 * base(WriteRegister) + 64 * s.memory_read_byte),
+            Expect::host_error("TooManyRegisters").gas(
+                65 * (8 * o.simple + o.call) + 65 * base(WriteRegister) + 64 * s.memory_read_byte,
+            ),
         ),
         Case::new(
             "registers.size_exceeded",
@@ -238,6 +245,7 @@ fn register_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Ca
 
 fn storage_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
     use HostFunction::*;
+    let o = &s.operators;
     let g = || guest!("storage");
     vec![
         Case::new(
@@ -248,7 +256,12 @@ fn storage_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
                 .returns(*b"\x00\x01\x01v")
                 .changes([kv(b"k", Some(b"v"))])
                 .gas(
-                    base(StorageWrite)
+                    // Guest code: 17 simple operators and 8 calls in the
+                    // export, 3 calls of $byte (2 simple, 1 store).
+                    17 * o.simple
+                        + 8 * o.call
+                        + 3 * (2 * o.simple + o.memory_access)
+                        + base(StorageWrite)
                         + (s.memory_read_byte + s.storage_key_byte)
                         + (s.memory_read_byte + s.storage_value_byte)
                         + base(StorageHasKey)
@@ -298,7 +311,7 @@ fn storage_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
             "empty_key_value",
             Expect::ok()
                 .changes([kv(b"", Some(b""))])
-                .gas(base(StorageWrite)),
+                .gas(6 * o.simple + o.call + base(StorageWrite)),
         ),
         Case::new(
             "storage.write_then_panic",
@@ -318,7 +331,9 @@ fn storage_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
             "storage.key_length_exceeded",
             g(),
             "long_key",
-            Expect::host_error("KeyLengthExceeded").gas(base(StorageWrite)),
+            // The block (with the `drop` after the failing call) is charged
+            // before it runs.
+            Expect::host_error("KeyLengthExceeded").gas(6 * o.simple + o.call + base(StorageWrite)),
         )
         .limits(|l| l.max_key_len = 4),
         Case::new(
@@ -344,7 +359,8 @@ fn storage_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
             "storage.huge_length",
             g(),
             "huge_length",
-            Expect::host_error("MemoryAccessViolation").gas(base(StorageHasKey)),
+            Expect::host_error("MemoryAccessViolation")
+                .gas(3 * o.simple + o.call + base(StorageHasKey)),
         ),
         Case::new(
             "counter.increment",
@@ -370,6 +386,7 @@ fn storage_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
 
 fn log_and_event_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
     use HostFunction::*;
+    let o = &s.operators;
     let g = || guest!("logs_events");
     vec![
         Case::new(
@@ -378,7 +395,7 @@ fn log_and_event_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> V
             "hello",
             Expect::ok()
                 .logs(["hello"])
-                .gas(base(LogUtf8) + 5 * (s.memory_read_byte + s.log_byte)),
+                .gas(2 * o.simple + o.call + base(LogUtf8) + 5 * (s.memory_read_byte + s.log_byte)),
         ),
         Case::new(
             "logs.bad_utf8",
@@ -449,7 +466,7 @@ fn log_and_event_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> V
             "panic.empty",
             g(),
             "panic_empty",
-            Expect::panic("").gas(base(PanicUtf8)),
+            Expect::panic("").gas(2 * o.simple + o.call + base(PanicUtf8)),
         ),
         Case::new(
             "panic.bad_utf8",
@@ -474,6 +491,8 @@ fn log_and_event_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> V
 
 fn misc_host_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
     use HostFunction::*;
+    let o = &s.operators;
+    let gas_block = 3 * o.simple + 2 * o.call + o.memory_access;
     let g = || guest!("host_misc");
     let seed = [7u8; 32];
     // ABI.md: the bytes of one fill_bytes call of a fresh ChaCha20Rng.
@@ -525,9 +544,11 @@ fn misc_host_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<C
             "gas.left_after_own_charge",
             g(),
             "gas",
+            // The export is one block (3 simple, 2 calls, 1 store), charged
+            // before gas_left runs.
             Expect::ok()
-                .returns(le(1_000_000 - base(GasLeft)))
-                .gas(base(GasLeft) + base(ValueReturn) + 8 * s.memory_read_byte),
+                .returns(le(1_000_000 - gas_block - base(GasLeft)))
+                .gas(gas_block + base(GasLeft) + base(ValueReturn) + 8 * s.memory_read_byte),
         )
         .limits(|l| l.gas = 1_000_000),
         Case::new(
@@ -541,7 +562,7 @@ fn misc_host_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<C
             "imports.no_memory_needed",
             guest!("no_memory"),
             "main",
-            Expect::ok().gas(base(TimeNow) + base(GasLeft)),
+            Expect::ok().gas(2 * (o.call + o.simple) + base(TimeNow) + base(GasLeft)),
         ),
         Case::new(
             "imports.same_function_twice",
@@ -552,7 +573,7 @@ fn misc_host_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<C
                   (func (export "main") (drop (call $a)) (drop (call $b))))"#,
             ),
             "main",
-            Expect::ok().gas(2 * base(TimeNow)),
+            Expect::ok().gas(2 * (o.call + o.simple) + 2 * base(TimeNow)),
         ),
     ]
 }

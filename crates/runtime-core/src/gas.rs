@@ -32,6 +32,90 @@ pub struct GasSchedule {
     pub event_byte: u64,
     /// Per byte of randomness produced. Default: 4.
     pub random_byte: u64,
+    /// Per-operator costs of guest code, charged per basic block.
+    pub operators: OperatorCosts,
+}
+
+/// The cost of each class of guest operator, and of the work of bulk
+/// operators per unit. Guest code is charged once per basic block (the sum of
+/// its operators, before it runs) and, for the operators whose work depends on
+/// an operand, once more before the work, linearly in that operand.
+///
+/// Each cost must be at most [`OperatorCosts::MAX_COST`], so that no charge
+/// can overflow the instrumented 64-bit counter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct OperatorCosts {
+    /// Block structure (`block`, `loop`, `else`, `end`, `nop`). Default: 0.
+    pub structure: u64,
+    /// Any other operator not named below (constants, locals, globals,
+    /// integer arithmetic, comparisons, branches, `select`, `drop`).
+    /// Default: 1.
+    pub simple: u64,
+    /// Loads and stores. Default: 2.
+    pub memory_access: u64,
+    /// Integer division and remainder. Default: 4.
+    pub division: u64,
+    /// Float arithmetic and conversions. Default: 2.
+    pub float: u64,
+    /// `call`. Default: 10.
+    pub call: u64,
+    /// `call_indirect`. Default: 15.
+    pub call_indirect: u64,
+    /// `memory.grow`, `memory.size`, the bulk memory and table operators:
+    /// their fixed part. Default: 10.
+    pub bulk_base: u64,
+    /// `memory.grow`, per page requested (charged even if the grow fails).
+    /// Default: 4 096.
+    pub memory_grow_page: u64,
+    /// `memory.fill`, `memory.copy`, `memory.init`, per byte. Default: 1.
+    pub bulk_memory_byte: u64,
+    /// `table.copy`, `table.init`, per element. Default: 4.
+    pub table_element: u64,
+}
+
+impl OperatorCosts {
+    /// The largest allowed cost of one operator or unit (2^30).
+    pub const MAX_COST: u64 = 1 << 30;
+
+    /// Every field, in a fixed order.
+    fn fields(&self) -> [u64; 11] {
+        [
+            self.structure,
+            self.simple,
+            self.memory_access,
+            self.division,
+            self.float,
+            self.call,
+            self.call_indirect,
+            self.bulk_base,
+            self.memory_grow_page,
+            self.bulk_memory_byte,
+            self.table_element,
+        ]
+    }
+
+    /// Whether every cost is at most [`OperatorCosts::MAX_COST`].
+    pub fn is_bounded(&self) -> bool {
+        self.fields().iter().all(|c| *c <= Self::MAX_COST)
+    }
+}
+
+impl Default for OperatorCosts {
+    fn default() -> Self {
+        Self {
+            structure: 0,
+            simple: 1,
+            memory_access: 2,
+            division: 4,
+            float: 2,
+            call: 10,
+            call_indirect: 15,
+            bulk_base: 10,
+            memory_grow_page: 4096,
+            bulk_memory_byte: 1,
+            table_element: 4,
+        }
+    }
 }
 
 impl Default for GasSchedule {
@@ -66,6 +150,7 @@ impl Default for GasSchedule {
             log_byte: 4,
             event_byte: 4,
             random_byte: 4,
+            operators: OperatorCosts::default(),
         }
     }
 }
@@ -98,7 +183,10 @@ impl GasSchedule {
             self.log_byte,
             self.event_byte,
             self.random_byte,
-        ] {
+        ]
+        .into_iter()
+        .chain(self.operators.fields())
+        {
             h.update(cost.to_le_bytes());
         }
         h.finalize().into()
@@ -170,6 +258,11 @@ impl GasMeter {
     pub fn exhaust(&mut self) {
         self.used = self.limit;
     }
+
+    /// Sets the gas left, as counted by instrumented guest code.
+    pub fn set_left(&mut self, left: u64) {
+        self.used = self.limit - left.min(self.limit);
+    }
 }
 
 #[cfg(test)]
@@ -198,6 +291,9 @@ mod tests {
         let mut c = a.clone();
         c.random_byte += 1;
         assert_ne!(a.fingerprint(), c.fingerprint());
+        let mut d = a.clone();
+        d.operators.table_element += 1;
+        assert_ne!(a.fingerprint(), d.fingerprint());
         assert_eq!(a.fingerprint(), GasSchedule::default().fingerprint());
     }
 }

@@ -32,9 +32,10 @@
 //!     Arc::new(InMemoryStorage::new()),
 //! );
 //! let mut memory = [7u8, 8, 9];
-//! host.call(HostFunction::Input, &[0], &mut memory[..]).unwrap();
-//! assert_eq!(host.call(HostFunction::RegisterLen, &[0], &mut memory[..]), Ok(Some(2)));
-//! host.call(HostFunction::ReadRegister, &[0, 1], &mut memory[..]).unwrap();
+//! let mut gas = host.guest_gas(); // the guest's instrumented gas counter
+//! host.call(HostFunction::Input, &[0], &mut memory[..], &mut gas).unwrap();
+//! assert_eq!(host.call(HostFunction::RegisterLen, &[0], &mut memory[..], &mut gas), Ok(Some(2)));
+//! host.call(HostFunction::ReadRegister, &[0, 1], &mut memory[..], &mut gas).unwrap();
 //! assert_eq!(memory, [7, b'h', b'i']);
 //! ```
 //!
@@ -64,13 +65,14 @@ pub use error::{
     ExecError, HostError, NonDeterministic, Rejection, RejectionKind, RuntimeError, StorageError,
     TrapKind,
 };
-pub use gas::{GasMeter, GasSchedule, OutOfGas};
-pub use host::{HostAbort, HostState};
+pub use gas::{GasMeter, GasSchedule, OperatorCosts, OutOfGas};
+pub use host::{GasCounter, HostAbort, HostState};
 pub use limits::Limits;
 pub use memory::{GuestMemory, checked_range};
 pub use outcome::{Event, Outcome, Status, outcomes_agree};
 pub use prepare::{
-    ExportedFunction, PREPARATION_VERSION, PreparedModule, allowed_features, cache_key, prepare,
+    CANONICAL_NAN_F32, CANONICAL_NAN_F64, ExportedFunction, FRAME_OVERHEAD, PREPARATION_VERSION,
+    PreparedModule, allowed_features, cache_key, prepare,
 };
 pub use runtime::{Module, Runtime};
 pub use storage::{InMemoryStorage, Storage, StorageChange, StorageOverlay};

@@ -10,15 +10,18 @@
 pub struct Limits {
     /// Gas available to one call. Default: 1 000 000 000 (with the default
     /// [`GasSchedule`](crate::GasSchedule), about a billion simple
-    /// instructions).
+    /// instructions). At most [`Limits::MAX_GAS`]; larger values are
+    /// clamped.
     pub gas: u64,
     /// *Static.* Maximum linear memory, in 64 KiB pages. A memory whose
     /// minimum is larger is rejected; its maximum is clamped to this, so
     /// `memory.grow` past it returns `-1`. Default: 1024 (64 MiB).
     pub max_memory_pages: u32,
     /// *Static.* Deterministic stack-height limit, in the instrumentation's
-    /// units (one per local, parameter and operand-stack slot, plus a frame
-    /// overhead). Default: 65 536.
+    /// units: each active call costs one unit per parameter, local and slot
+    /// of its highest operand stack, plus a frame overhead of 4. Default:
+    /// 16 384; at most [`Limits::MAX_STACK_HEIGHT`] (larger values are
+    /// clamped), which every backend's native stack is sized for.
     pub max_stack_height: u32,
     /// Number of registers that may be set at once. Default: 64.
     pub max_registers: u64,
@@ -75,7 +78,7 @@ impl Default for Limits {
         Self {
             gas: 1_000_000_000,
             max_memory_pages: 1024,
-            max_stack_height: 65_536,
+            max_stack_height: 16_384,
             max_registers: 64,
             max_register_size: 16 << 20,
             max_registers_memory: 64 << 20,
@@ -104,6 +107,14 @@ impl Default for Limits {
 }
 
 impl Limits {
+    /// The largest stack-height limit the backends' native stacks are sized
+    /// for.
+    pub const MAX_STACK_HEIGHT: u32 = 32_768;
+
+    /// The largest gas limit (2^62 - 1): the instrumented counter is an
+    /// `i64` whose negative range encodes exhaustion.
+    pub const MAX_GAS: u64 = (1 << 62) - 1;
+
     /// The static limits, encoded for a cache key: two `Limits` that prepare
     /// every module identically give the same bytes.
     pub fn static_fingerprint(&self) -> Vec<u8> {

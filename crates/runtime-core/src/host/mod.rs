@@ -102,7 +102,7 @@ impl HostState {
             timestamp_ns: context.timestamp_ns,
             limits: context.limits.clone(),
             schedule,
-            gas: GasMeter::new(context.limits.gas),
+            gas: GasMeter::new(context.limits.gas.min(Limits::MAX_GAS)),
             registers: Registers::default(),
             logs: Vec::new(),
             total_log_len: 0,
@@ -123,15 +123,23 @@ impl HostState {
     /// [`HostAbort`] when the function ends the execution; the reason stays
     /// here and becomes the outcome's error. Once aborted, every further
     /// call aborts too.
+    ///
+    /// `gas` is the guest's instrumented gas counter ([`GasCounter`]): the
+    /// host takes the guest's consumption from it before the call and puts
+    /// the gas left back after it, so guest code and host calls draw on one
+    /// budget. A backend reads the counter's global before the call and
+    /// writes it back after a successful one.
     pub fn call<M: GuestMemory + ?Sized>(
         &mut self,
         function: HostFunction,
         args: &[u64],
         memory: &mut M,
+        gas: &mut i64,
     ) -> Result<Option<u64>, HostAbort> {
         let _span =
             tracing::trace_span!(target: "runtime::host", "host_call", function = function.name())
                 .entered();
+        self.end_guest(*gas);
         if self.abort.is_some() {
             return Err(HostAbort);
         }
@@ -147,7 +155,10 @@ impl HostState {
             return Err(HostAbort);
         }
         match self.dispatch(function, args, memory) {
-            Ok(result) => Ok(result),
+            Ok(result) => {
+                *gas = self.guest_gas();
+                Ok(result)
+            }
             Err(abort) => {
                 tracing::debug!(target: "runtime::host", function = function.name(), reason = ?abort, "host call aborted");
                 self.abort = Some(abort);
@@ -166,20 +177,74 @@ impl HostState {
         self.gas.left()
     }
 
-    /// Records that guest code (the instrumentation) ran out of gas.
-    pub fn exhaust_gas(&mut self) {
-        self.gas.exhaust();
+    /// The value a backend puts into the guest's gas counter after
+    /// instantiation, before the first export runs: the gas left.
+    pub fn guest_gas(&self) -> i64 {
+        GasCounter::encode(self.gas.left())
     }
 
-    /// Charges gas spent by guest code, as counted by instrumentation.
-    ///
-    /// # Errors
-    ///
-    /// [`HostAbort`] when it runs out; the outcome is then `GasExhausted`.
-    pub fn charge_guest(&mut self, amount: u64) -> Result<(), HostAbort> {
-        self.gas.charge(amount).map_err(|e| {
-            self.abort = Some(e.into());
-            HostAbort
-        })
+    /// Takes the guest's gas counter back when guest code stops (returned,
+    /// trapped, or entered a host call): the gas left, or the exhaustion or
+    /// stack overflow the instrumentation recorded in it. A host abort
+    /// recorded earlier takes precedence and the counter is then ignored.
+    pub fn end_guest(&mut self, gas: i64) {
+        if self.abort.is_some() {
+            return;
+        }
+        match GasCounter::decode(gas) {
+            GasCounter::Left(left) => self.gas.set_left(left),
+            GasCounter::Exhausted => {
+                self.gas.exhaust();
+                self.abort = Some(Abort::Exec(ExecError::Trap(TrapKind::GasExhausted)));
+            }
+            GasCounter::StackOverflow { left } => {
+                self.gas.set_left(left);
+                self.abort = Some(Abort::Exec(ExecError::Trap(TrapKind::StackOverflow)));
+            }
+        }
+    }
+}
+
+/// The meaning of the instrumented gas counter, an `i64` global.
+///
+/// * `0 ..= MAX_GAS`: the gas left;
+/// * `-2^62 .. 0`: a charge took it below zero — gas ran out;
+/// * below `-2^62`: the stack-height limit was exceeded with
+///   `value - i64::MIN` gas left (the overflow helper adds `i64::MIN`).
+///
+/// Charges are bounded by 2^62 (costs of at most 2^30 per unit times an
+/// `i32` operand), so the ranges never meet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GasCounter {
+    /// Gas left.
+    Left(u64),
+    /// Gas ran out.
+    Exhausted,
+    /// The stack-height limit was exceeded, with this much gas left.
+    StackOverflow {
+        /// The gas left when it happened.
+        left: u64,
+    },
+}
+
+impl GasCounter {
+    const STACK_OVERFLOW_BELOW: i64 = -(1 << 62);
+
+    /// The counter's value for `left` gas.
+    pub fn encode(left: u64) -> i64 {
+        i64::try_from(left.min(Limits::MAX_GAS)).unwrap_or(i64::MAX)
+    }
+
+    /// Reads a counter value.
+    pub fn decode(value: i64) -> Self {
+        if value >= 0 {
+            GasCounter::Left(value as u64)
+        } else if value >= Self::STACK_OVERFLOW_BELOW {
+            GasCounter::Exhausted
+        } else {
+            GasCounter::StackOverflow {
+                left: value.wrapping_sub(i64::MIN) as u64,
+            }
+        }
     }
 }

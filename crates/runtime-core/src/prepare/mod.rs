@@ -3,13 +3,15 @@
 //!
 //! [`prepare`] checks the static limits, validates against the allowed
 //! feature set, checks the imports against ABI v1 and the memory export, and
-//! rewrites the module (memory maximum clamped to the limit, the start
-//! function turned into an export the runtime calls after instantiation). Its output, a
+//! rewrites the module: memory maximum clamped to the limit, the start
+//! function turned into an export the runtime calls after instantiation, and
+//! every function instrumented for gas, stack height and NaN determinism. Its output, a
 //! [`PreparedModule`], is what every backend compiles, so every backend runs
 //! the very same bytes.
 
 mod features;
 mod imports;
+mod instrument;
 mod rewrite;
 mod static_limits;
 
@@ -19,6 +21,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 pub use features::allowed_features;
+pub use instrument::{CANONICAL_NAN_F32, CANONICAL_NAN_F64, FRAME_OVERHEAD};
 
 use crate::error::{Rejection, RejectionKind};
 use crate::gas::GasSchedule;
@@ -26,7 +29,7 @@ use crate::limits::Limits;
 
 /// The version of the preparation pipeline; part of the cache key. Bump it
 /// whenever preparation produces other bytes for the same input.
-pub const PREPARATION_VERSION: u32 = 1;
+pub const PREPARATION_VERSION: u32 = 2;
 
 /// The signature of an exported function, as counts of each value type are
 /// not needed: the runtime only calls `[] -> []` exports.
@@ -46,6 +49,7 @@ pub struct PreparedModule {
     functions: BTreeMap<String, ExportedFunction>,
     exports_memory: bool,
     start_export: Option<String>,
+    gas_export: Option<String>,
 }
 
 impl PreparedModule {
@@ -70,6 +74,15 @@ impl PreparedModule {
     /// step of [`prepare`]).
     pub fn start_export(&self) -> Option<&str> {
         self.start_export.as_deref()
+    }
+
+    /// The exported `i64` global holding the instrumented gas counter
+    /// ([`GasCounter`](crate::GasCounter)); `None` when the module defines no
+    /// function. Backends set it before the first call, hand it to
+    /// [`HostState::call`](crate::HostState::call) and give it back to
+    /// [`HostState::end_guest`](crate::HostState::end_guest).
+    pub fn gas_export(&self) -> Option<&str> {
+        self.gas_export.as_deref()
     }
 
     /// Whether the module exports its memory as `"memory"`.
@@ -128,12 +141,13 @@ pub fn prepare(
     let _span =
         tracing::debug_span!(target: "runtime::prepare", "prepare", size = wasm.len()).entered();
     static_limits::check_static_limits(wasm, limits)?;
-    let types = features::validate(wasm)?;
-    let summary = imports::check_imports_and_exports(wasm, &types)?;
-    let rewritten = rewrite::rewrite(wasm, limits)?;
+    let validated = features::validate(wasm)?;
+    let summary = imports::check_imports_and_exports(wasm, &validated.types)?;
+    let rewritten = rewrite::rewrite(wasm, limits, schedule, &validated)?;
     Ok(PreparedModule {
         code: rewritten.code.into(),
         start_export: rewritten.start_export,
+        gas_export: rewritten.gas_export,
         key: cache_key(wasm, limits, schedule),
         functions: summary.functions,
         exports_memory: summary.exports_memory,

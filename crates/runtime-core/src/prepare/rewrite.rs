@@ -9,32 +9,49 @@
 //!   after instantiation, before the export. Instantiation still initialises
 //!   data and elements first, so the order of effects is the spec's, but
 //!   every engine now runs the start function with the instance complete
-//!   (its memory reachable by host functions) and under the same call path.
+//!   (its memory and gas counter reachable by the host) and metered like
+//!   every other call;
+//! * every function body is instrumented ([`super::instrument`]): gas, stack
+//!   height, NaN canonicalisation. Two globals (the gas counter, exported,
+//!   and the stack height), two helper functions and their types are
+//!   appended, so no existing index moves.
 
-use std::ops::Range;
+use std::collections::HashMap;
 
 use wasm_encoder::reencode::{self, Reencode};
-use wasm_encoder::{ExportKind, ExportSection, MemorySection, RawSection, SectionId};
-use wasmparser::{Parser, Payload};
+use wasm_encoder::{
+    BlockType, CodeSection, ConstExpr, ExportKind, ExportSection, FunctionSection, GlobalSection,
+    GlobalType, MemorySection, RawSection, SectionId, TypeSection, ValType,
+};
+use wasmparser::{Parser, Payload, TypeRef};
 
+use super::features::Validated;
+use super::instrument::{self, Plan};
 use crate::error::{Rejection, RejectionKind};
+use crate::gas::GasSchedule;
 use crate::limits::Limits;
 
 /// The export name the start function gets, unless a module already uses it.
 const START_EXPORT: &str = "__runtime_start";
+/// The export name of the gas counter, unless a module already uses it.
+const GAS_EXPORT: &str = "__runtime_gas";
 
 pub(super) struct Rewritten {
     pub(super) code: Vec<u8>,
     /// The name the start function is exported under, if there is one.
     pub(super) start_export: Option<String>,
+    /// The name the gas counter is exported under; `None` when the module
+    /// defines no function (it then runs no code).
+    pub(super) gas_export: Option<String>,
 }
 
-/// Clamps each memory's declared maximum to the limit.
-struct ClampMemory {
+/// Clamps each memory's declared maximum to the limit; re-encodes the rest
+/// unchanged.
+struct Reencoder {
     max_memory_pages: u64,
 }
 
-impl Reencode for ClampMemory {
+impl Reencode for Reencoder {
     type Error = std::convert::Infallible;
 
     fn memory_type(
@@ -57,17 +74,71 @@ fn failed(e: impl std::fmt::Display) -> Rejection {
     )
 }
 
-/// Whether a section with this id comes after the export section.
-fn after_exports(id: u8) -> bool {
-    [
+/// The position of a known section in the module order (custom: `None`).
+fn rank(id: u8) -> Option<u8> {
+    const ORDER: [SectionId; 13] = [
+        SectionId::Type,
+        SectionId::Import,
+        SectionId::Function,
+        SectionId::Table,
+        SectionId::Memory,
+        SectionId::Tag,
+        SectionId::Global,
+        SectionId::Export,
         SectionId::Start,
         SectionId::Element,
         SectionId::DataCount,
         SectionId::Code,
         SectionId::Data,
-    ]
-    .iter()
-    .any(|s| *s as u8 == id)
+    ];
+    ORDER.iter().position(|s| *s as u8 == id).map(|p| p as u8)
+}
+
+fn unique_name(base: &str, taken: &[String]) -> String {
+    let mut name = base.to_owned();
+    while taken.iter().any(|t| *t == name) {
+        name.push('_');
+    }
+    name
+}
+
+/// What the first pass learns of the module.
+#[derive(Default)]
+struct Shape {
+    start: Option<u32>,
+    export_names: Vec<String>,
+    type_count: u32,
+    imported_functions: u32,
+    defined_functions: u32,
+    globals: u32,
+}
+
+fn shape(wasm: &[u8]) -> Result<Shape, Rejection> {
+    let mut shape = Shape::default();
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload.map_err(failed)? {
+            Payload::StartSection { func, .. } => shape.start = Some(func),
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    shape
+                        .export_names
+                        .push(export.map_err(failed)?.name.to_owned());
+                }
+            }
+            Payload::TypeSection(reader) => shape.type_count = reader.count(),
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    if let TypeRef::Func(_) = import.map_err(failed)?.ty {
+                        shape.imported_functions += 1;
+                    }
+                }
+            }
+            Payload::FunctionSection(reader) => shape.defined_functions = reader.count(),
+            Payload::GlobalSection(reader) => shape.globals = reader.count(),
+            _ => {}
+        }
+    }
+    Ok(shape)
 }
 
 /// Rewrites a validated module.
@@ -76,142 +147,204 @@ fn after_exports(id: u8) -> bool {
 ///
 /// `MalformedModule` if the module cannot be re-encoded (it was validated, so
 /// this is not expected).
-pub(super) fn rewrite(wasm: &[u8], limits: &Limits) -> Result<Rewritten, Rejection> {
-    let mut clamp = ClampMemory {
+pub(super) fn rewrite(
+    wasm: &[u8],
+    limits: &Limits,
+    schedule: &GasSchedule,
+    validated: &Validated,
+) -> Result<Rewritten, Rejection> {
+    let mut reencoder = Reencoder {
         max_memory_pages: u64::from(limits.max_memory_pages),
     };
-    // First pass: the start function and the export names in use.
-    let mut start = None;
-    let mut names = Vec::new();
-    for payload in Parser::new(0).parse_all(wasm) {
-        match payload.map_err(failed)? {
-            Payload::StartSection { func, .. } => start = Some(func),
-            Payload::ExportSection(reader) => {
-                for export in reader {
-                    names.push(export.map_err(failed)?.name.to_owned());
-                }
+    let shape = shape(wasm)?;
+    let start_export = shape
+        .start
+        .map(|_| unique_name(START_EXPORT, &shape.export_names));
+    let instrumented = shape.defined_functions > 0;
+    let gas_export = instrumented.then(|| unique_name(GAS_EXPORT, &shape.export_names));
+
+    // Appended indices.
+    let plan = Plan {
+        gas_global: shape.globals,
+        stack_global: shape.globals + 1,
+        charge_function: shape.imported_functions + shape.defined_functions,
+        overflow_function: shape.imported_functions + shape.defined_functions + 1,
+        stack_limit: limits.max_stack_height.min(Limits::MAX_STACK_HEIGHT),
+        costs: &schedule.operators,
+    };
+    let charge_type = shape.type_count;
+    let overflow_type = shape.type_count + 1;
+    // Wrapper block types for functions with several results: [] -> results.
+    let types = validated.types.as_ref();
+    let mut extra_types: Vec<Vec<ValType>> = Vec::new();
+    let mut wrapper_types: HashMap<Vec<ValType>, u32> = HashMap::new();
+    let mut wrappers = Vec::with_capacity(shape.defined_functions as usize);
+    for i in 0..shape.defined_functions {
+        let ty = types[types.core_function_at(shape.imported_functions + i)].unwrap_func();
+        let results: Vec<ValType> = ty
+            .results()
+            .iter()
+            .map(|t| reencoder.val_type(*t))
+            .collect::<Result<_, _>>()
+            .map_err(failed)?;
+        wrappers.push(match results.as_slice() {
+            [] => BlockType::Empty,
+            [one] => BlockType::Result(*one),
+            _ => {
+                let next = shape.type_count + 2 + extra_types.len() as u32;
+                let index = *wrapper_types.entry(results.clone()).or_insert_with(|| {
+                    extra_types.push(results);
+                    next
+                });
+                BlockType::FunctionType(index)
             }
-            _ => {}
-        }
+        });
     }
-    let start_export = start.map(|_| {
-        let mut name = START_EXPORT.to_owned();
-        while names.contains(&name) {
-            name.push('_');
-        }
-        name
-    });
-    let start_entry = start.zip(start_export.clone());
 
     let mut module = wasm_encoder::Module::new();
+    let mut globals_written = false;
     let mut exports_written = false;
-    let raw = |module: &mut wasm_encoder::Module, id: u8, range: Range<u64>| {
-        module.section(&RawSection {
-            id,
-            data: &wasm[range.start as usize..range.end as usize],
-        });
+    let append_globals = |globals: &mut GlobalSection| {
+        if instrumented {
+            let mutable_i64 = GlobalType {
+                val_type: ValType::I64,
+                mutable: true,
+                shared: false,
+            };
+            let mutable_i32 = GlobalType {
+                val_type: ValType::I32,
+                ..mutable_i64
+            };
+            globals.global(mutable_i64, &ConstExpr::i64_const(0));
+            globals.global(mutable_i32, &ConstExpr::i32_const(0));
+        }
     };
+    let append_exports = |exports: &mut ExportSection| {
+        if let (Some(func), Some(name)) = (shape.start, &start_export) {
+            exports.export(name, ExportKind::Func, func);
+        }
+        if let Some(name) = &gas_export {
+            exports.export(name, ExportKind::Global, plan.gas_global);
+        }
+    };
+    let mut function_index = 0usize;
+    let mut code: Option<CodeSection> = None;
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload.map_err(failed)?;
+        if let Payload::CodeSectionEntry(body) = &payload {
+            let info = validated
+                .functions
+                .get(function_index)
+                .copied()
+                .ok_or_else(|| failed("more bodies than validated functions"))?;
+            let wrapper = wrappers[function_index];
+            let f = instrument::instrument_body(&mut reencoder, &plan, body, info, wrapper)
+                .map_err(failed)?;
+            function_index += 1;
+            let section = code.get_or_insert_with(CodeSection::new);
+            section.function(&f);
+            if function_index == shape.defined_functions as usize {
+                section.function(&instrument::charge_helper(plan.gas_global));
+                section.function(&instrument::overflow_helper(plan.gas_global));
+                module.section(&*section);
+            }
+            continue;
+        }
         let Some((id, range)) = payload.as_section() else {
             continue;
         };
-        if !exports_written && after_exports(id) {
-            if let Some((func, name)) = &start_entry {
-                let mut exports = ExportSection::new();
-                exports.export(name, ExportKind::Func, *func);
+        let r = rank(id);
+        if r.is_some() && r > rank(SectionId::Global as u8) && !globals_written {
+            let mut globals = GlobalSection::new();
+            append_globals(&mut globals);
+            if !globals.is_empty() {
+                module.section(&globals);
+            }
+            globals_written = true;
+        }
+        if r.is_some() && r > rank(SectionId::Export as u8) && !exports_written {
+            let mut exports = ExportSection::new();
+            append_exports(&mut exports);
+            if !exports.is_empty() {
                 module.section(&exports);
             }
             exports_written = true;
         }
         match payload {
+            Payload::TypeSection(reader) => {
+                let mut section = TypeSection::new();
+                reencoder
+                    .parse_type_section(&mut section, reader)
+                    .map_err(failed)?;
+                if instrumented {
+                    section.ty().function([ValType::I64], []);
+                    section.ty().function([], []);
+                    for results in &extra_types {
+                        section.ty().function([], results.iter().copied());
+                    }
+                }
+                module.section(&section);
+            }
+            Payload::FunctionSection(reader) => {
+                let mut section = FunctionSection::new();
+                reencoder
+                    .parse_function_section(&mut section, reader)
+                    .map_err(failed)?;
+                section.function(charge_type);
+                section.function(overflow_type);
+                module.section(&section);
+            }
             Payload::MemorySection(reader) => {
                 let mut memories = MemorySection::new();
-                clamp
+                reencoder
                     .parse_memory_section(&mut memories, reader)
                     .map_err(failed)?;
                 module.section(&memories);
             }
+            Payload::GlobalSection(reader) => {
+                let mut globals = GlobalSection::new();
+                reencoder
+                    .parse_global_section(&mut globals, reader)
+                    .map_err(failed)?;
+                append_globals(&mut globals);
+                module.section(&globals);
+                globals_written = true;
+            }
             Payload::ExportSection(reader) => {
                 let mut exports = ExportSection::new();
-                clamp
+                reencoder
                     .parse_export_section(&mut exports, reader)
                     .map_err(failed)?;
-                if let Some((func, name)) = &start_entry {
-                    exports.export(name, ExportKind::Func, *func);
-                }
+                append_exports(&mut exports);
                 module.section(&exports);
                 exports_written = true;
             }
-            Payload::StartSection { .. } => {}
-            _ => raw(&mut module, id, range),
+            Payload::StartSection { .. } | Payload::CodeSectionStart { .. } => {}
+            _ => {
+                module.section(&RawSection {
+                    id,
+                    data: &wasm[range.start as usize..range.end as usize],
+                });
+            }
         }
     }
-    if !exports_written && let Some((func, name)) = &start_entry {
+    if !globals_written {
+        let mut globals = GlobalSection::new();
+        append_globals(&mut globals);
+        if !globals.is_empty() {
+            module.section(&globals);
+        }
+    }
+    if !exports_written {
         let mut exports = ExportSection::new();
-        exports.export(name, ExportKind::Func, *func);
-        module.section(&exports);
+        append_exports(&mut exports);
+        if !exports.is_empty() {
+            module.section(&exports);
+        }
     }
     Ok(Rewritten {
         code: module.finish(),
         start_export,
+        gas_export,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rewrite_wat(src: &str) -> Rewritten {
-        let wasm = wat::parse_str(src).unwrap();
-        let out = rewrite(&wasm, &Limits::default()).unwrap();
-        wasmparser::Validator::new()
-            .validate_all(&out.code)
-            .unwrap();
-        out
-    }
-
-    #[test]
-    fn start_becomes_an_export_and_memory_is_clamped() {
-        let out =
-            rewrite_wat(r#"(module (memory 1) (func $s) (start $s) (data (i32.const 0) "x"))"#);
-        assert_eq!(out.start_export.as_deref(), Some(START_EXPORT));
-        let mut saw_export = false;
-        for payload in Parser::new(0).parse_all(&out.code) {
-            match payload.unwrap() {
-                Payload::StartSection { .. } => panic!("start section kept"),
-                Payload::MemorySection(r) => {
-                    let m = r.into_iter().next().unwrap().unwrap();
-                    assert_eq!(
-                        m.maximum,
-                        Some(u64::from(Limits::default().max_memory_pages))
-                    );
-                }
-                Payload::ExportSection(r) => {
-                    let e = r.into_iter().next().unwrap().unwrap();
-                    assert_eq!((e.name, e.index), (START_EXPORT, 0));
-                    saw_export = true;
-                }
-                _ => {}
-            }
-        }
-        assert!(saw_export);
-    }
-
-    #[test]
-    fn reserved_name_in_use_gets_another() {
-        let out = rewrite_wat(r#"(module (func $s) (func (export "__runtime_start")) (start $s))"#);
-        assert_eq!(out.start_export.as_deref(), Some("__runtime_start_"));
-    }
-
-    #[test]
-    fn smaller_maximum_is_kept() {
-        let out = rewrite_wat(r#"(module (memory 1 2))"#);
-        assert!(out.start_export.is_none());
-        for payload in Parser::new(0).parse_all(&out.code) {
-            if let Payload::MemorySection(r) = payload.unwrap() {
-                assert_eq!(r.into_iter().next().unwrap().unwrap().maximum, Some(2));
-            }
-        }
-    }
 }
