@@ -72,7 +72,7 @@ pub use memory::{GuestMemory, checked_range};
 pub use outcome::{Event, Outcome, Status, outcomes_agree};
 pub use prepare::{
     CANONICAL_NAN_F32, CANONICAL_NAN_F64, ExportedFunction, FRAME_OVERHEAD, PREPARATION_VERSION,
-    PreparedModule, allowed_features, cache_key, prepare,
+    PreparedModule, allowed_features, cache_key, prepare, prepare_uninstrumented,
 };
 pub use runtime::{Module, Runtime};
 pub use storage::{InMemoryStorage, Storage, StorageChange, StorageOverlay};

@@ -138,17 +138,50 @@ pub fn prepare(
     limits: &Limits,
     schedule: &GasSchedule,
 ) -> Result<PreparedModule, Rejection> {
+    prepare_inner(wasm, limits, schedule, true)
+}
+
+/// [`prepare`] without the instrumentation: the same checks and the same
+/// memory clamp and start export, but no gas metering, no stack-height limit
+/// and no NaN canonicalisation. Outcomes of such modules are **not**
+/// deterministic across engines; this exists to measure the
+/// instrumentation's overhead and to test that it preserves semantics.
+///
+/// # Errors
+///
+/// As [`prepare`].
+pub fn prepare_uninstrumented(
+    wasm: &[u8],
+    limits: &Limits,
+    schedule: &GasSchedule,
+) -> Result<PreparedModule, Rejection> {
+    prepare_inner(wasm, limits, schedule, false)
+}
+
+fn prepare_inner(
+    wasm: &[u8],
+    limits: &Limits,
+    schedule: &GasSchedule,
+    instrument: bool,
+) -> Result<PreparedModule, Rejection> {
     let _span =
-        tracing::debug_span!(target: "runtime::prepare", "prepare", size = wasm.len()).entered();
+        tracing::debug_span!(target: "runtime::prepare", "prepare", size = wasm.len(), instrument)
+            .entered();
     static_limits::check_static_limits(wasm, limits)?;
     let validated = features::validate(wasm)?;
     let summary = imports::check_imports_and_exports(wasm, &validated.types)?;
-    let rewritten = rewrite::rewrite(wasm, limits, schedule, &validated)?;
+    let rewritten = rewrite::rewrite(wasm, limits, schedule, &validated, instrument)?;
     Ok(PreparedModule {
         code: rewritten.code.into(),
         start_export: rewritten.start_export,
         gas_export: rewritten.gas_export,
-        key: cache_key(wasm, limits, schedule),
+        key: if instrument {
+            cache_key(wasm, limits, schedule)
+        } else {
+            // Never equal to an instrumented module's key.
+            Sha256::digest([&b"uninstrumented"[..], &cache_key(wasm, limits, schedule)].concat())
+                .into()
+        },
         functions: summary.functions,
         exports_memory: summary.exports_memory,
     })

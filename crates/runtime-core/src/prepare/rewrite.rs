@@ -152,6 +152,7 @@ pub(super) fn rewrite(
     limits: &Limits,
     schedule: &GasSchedule,
     validated: &Validated,
+    instrument: bool,
 ) -> Result<Rewritten, Rejection> {
     let mut reencoder = Reencoder {
         max_memory_pages: u64::from(limits.max_memory_pages),
@@ -160,7 +161,7 @@ pub(super) fn rewrite(
     let start_export = shape
         .start
         .map(|_| unique_name(START_EXPORT, &shape.export_names));
-    let instrumented = shape.defined_functions > 0;
+    let instrumented = instrument && shape.defined_functions > 0;
     let gas_export = instrumented.then(|| unique_name(GAS_EXPORT, &shape.export_names));
 
     // Appended indices.
@@ -231,7 +232,7 @@ pub(super) fn rewrite(
     let mut code: Option<CodeSection> = None;
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload.map_err(failed)?;
-        if let Payload::CodeSectionEntry(body) = &payload {
+        if let (true, Payload::CodeSectionEntry(body)) = (instrumented, &payload) {
             let info = validated
                 .functions
                 .get(function_index)
@@ -285,7 +286,7 @@ pub(super) fn rewrite(
                 }
                 module.section(&section);
             }
-            Payload::FunctionSection(reader) => {
+            Payload::FunctionSection(reader) if instrumented => {
                 let mut section = FunctionSection::new();
                 reencoder
                     .parse_function_section(&mut section, reader)
@@ -319,7 +320,9 @@ pub(super) fn rewrite(
                 module.section(&exports);
                 exports_written = true;
             }
-            Payload::StartSection { .. } | Payload::CodeSectionStart { .. } => {}
+            Payload::StartSection { .. } => {}
+            Payload::CodeSectionStart { .. } if instrumented => {}
+            Payload::CodeSectionEntry(_) => {}
             _ => {
                 module.section(&RawSection {
                     id,
