@@ -28,9 +28,12 @@
 mod memory;
 mod traps;
 
+use std::time::{Duration, Instant};
+
 use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
 use runtime_core::{
     Backend, CompiledModule, HostAbort, HostState, NonDeterministic, PreparedModule, RunResult,
+    Watchdog,
 };
 use wasmer::{
     Engine, Function, FunctionEnv, FunctionEnvMut, FunctionType, Global, Imports, Instance, Memory,
@@ -38,6 +41,9 @@ use wasmer::{
 };
 
 use memory::ViewMemory;
+
+/// How often a timed-out store is interrupted again.
+const INTERRUPT_RETRY: Duration = Duration::from_millis(5);
 pub use traps::map_error;
 
 /// Which wasmer compiler generates code.
@@ -185,6 +191,16 @@ impl Backend for WasmerBackend {
 impl CompiledModule for WasmerModule {
     fn run(&self, host: HostState, exports: &[&str]) -> RunResult {
         let mut store = Store::new(self.engine.clone());
+        // The wall-clock safety net: interrupt the store at the deadline, and
+        // again every few milliseconds (wasmer may miss one) until the run
+        // ends and the guard disarms it.
+        let _timeout = host.deadline().map(|deadline| {
+            let interrupter = store.interrupter();
+            Watchdog::global().arm(deadline, move || {
+                interrupter.interrupt();
+                Some(Instant::now() + INTERRUPT_RETRY)
+            })
+        });
         let env = FunctionEnv::new(
             &mut store,
             StoreData {

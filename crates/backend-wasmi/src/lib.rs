@@ -27,9 +27,15 @@ mod traps;
 
 use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
 use runtime_core::{
-    Backend, CompiledModule, HostState, Limits, NonDeterministic, PreparedModule, RunResult,
+    Backend, CompiledModule, EngineFailure, HostState, Limits, NonDeterministic, PreparedModule,
+    RunResult,
 };
-use wasmi::{Caller, Engine, FuncType, Global, Linker, Memory, Module, Store, Val, ValType};
+use std::time::Instant;
+
+use wasmi::{
+    Caller, Engine, FuncType, Global, Linker, Memory, Module, Store, TypedResumableCall, Val,
+    ValType,
+};
 
 pub use traps::map_error;
 
@@ -87,6 +93,11 @@ impl WasmiBackend {
         // value slot of 8 bytes (times 4 for wasmi's own registers).
         config.set_max_recursion_depth(Limits::MAX_STACK_HEIGHT as usize);
         config.set_max_stack_height(Limits::MAX_STACK_HEIGHT as usize * 32);
+        // The wall-clock safety net: wasmi cannot be interrupted from
+        // another thread, so calls run in slices of fuel (not the project's
+        // gas, which is instrumented) and the deadline is checked between
+        // slices.
+        config.consume_fuel(true);
         let engine = Engine::new(&config);
         let mut linker = Linker::new(&engine);
         for &function in HostFunction::ALL {
@@ -180,13 +191,14 @@ impl CompiledModule for WasmiModule {
             gas: None,
         };
         let mut store = Store::new(&self.engine, data);
-        let result = (|| {
+        let result = (|| -> Result<(), EngineFailure> {
             let instance = {
                 let _span = tracing::debug_span!(target: "runtime::instantiate", "instantiate", backend = "wasmi").entered();
                 // Preparation removed the start section, so nothing runs here
                 // but data and element initialisation.
                 self.linker
-                    .instantiate_and_start(&mut store, &self.module)?
+                    .instantiate_and_start(&mut store, &self.module)
+                    .map_err(|e| map_error(&e))?
             };
             let memory = instance.get_memory(&store, MEMORY_EXPORT);
             let gas = self
@@ -197,12 +209,18 @@ impl CompiledModule for WasmiModule {
             store.data_mut().gas = gas;
             if let Some(gas) = gas {
                 let left = store.data().host.guest_gas();
-                gas.set(&mut store, Val::I64(left))?;
+                gas.set(&mut store, Val::I64(left)).map_err(|e| {
+                    EngineFailure::NonDeterministic(NonDeterministic::EngineError(format!(
+                        "wasmi gas counter: {e}"
+                    )))
+                })?;
             }
             for &export in exports {
-                let func = instance.get_typed_func::<(), ()>(&store, export)?;
+                let func = instance
+                    .get_typed_func::<(), ()>(&store, export)
+                    .map_err(|e| map_error(&e))?;
                 let _span = tracing::debug_span!(target: "runtime::guest", "call", backend = "wasmi", export).entered();
-                func.call(&mut store, ())?;
+                call_with_deadline(&mut store, &func)?;
             }
             Ok(())
         })();
@@ -212,8 +230,45 @@ impl CompiledModule for WasmiModule {
             data.host.end_guest(gas);
         }
         RunResult {
-            result: result.map_err(|e: wasmi::Error| map_error(&e)),
+            result,
             host: data.host,
+        }
+    }
+}
+
+/// Fuel per slice between two looks at the clock.
+const FUEL_SLICE: u64 = 10_000_000;
+
+/// Calls `func` in slices of fuel until it returns, traps, or the deadline
+/// of the host state passes.
+fn call_with_deadline(
+    store: &mut Store<StoreData>,
+    func: &wasmi::TypedFunc<(), ()>,
+) -> Result<(), EngineFailure> {
+    let deadline = store.data().host.deadline();
+    let refuel =
+        |store: &mut Store<StoreData>| store.set_fuel(FUEL_SLICE).map_err(|e| map_error(&e));
+    refuel(store)?;
+    let mut call = func
+        .call_resumable(&mut *store, ())
+        .map_err(|e| map_error(&e))?;
+    loop {
+        match call {
+            TypedResumableCall::Finished(()) => return Ok(()),
+            TypedResumableCall::HostTrap(trap) => {
+                return Err(if is_host_abort(trap.host_error()) {
+                    EngineFailure::HostAbort
+                } else {
+                    map_error(trap.host_error())
+                });
+            }
+            TypedResumableCall::OutOfFuel(out) => {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    return Err(EngineFailure::NonDeterministic(NonDeterministic::Timeout));
+                }
+                refuel(store)?;
+                call = out.resume(&mut *store).map_err(|e| map_error(&e))?;
+            }
         }
     }
 }

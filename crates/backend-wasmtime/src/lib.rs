@@ -26,6 +26,10 @@
 
 mod traps;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
 use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
 use runtime_core::{
     Backend, CompiledModule, HostAbort, HostState, Limits, NonDeterministic, PreparedModule,
@@ -41,6 +45,44 @@ pub use traps::map_error;
 pub struct WasmtimeBackend {
     engine: Engine,
     linker: Linker<StoreData>,
+    /// Advances the engine's epoch for the wall-clock timeout.
+    _ticker: EpochTicker,
+}
+
+/// How often the epoch advances: the timeout's resolution.
+const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// A thread that increments the engine's epoch every [`EPOCH_TICK`] until
+/// dropped; each store traps once its deadline (in ticks) has passed.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: &Engine) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (engine, flag) = (engine.clone(), stop.clone());
+        let thread = std::thread::Builder::new()
+            .name("wasmtime-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .ok();
+        Self { stop, thread }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// What a wasmtime store holds: the core's host state and the instance's
@@ -79,12 +121,20 @@ impl WasmtimeBackend {
         // Room for the deterministic stack limit to trip first: 32 bytes of
         // native stack per instrumentation unit.
         config.max_wasm_stack(Limits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT);
+        // The wall-clock safety net: loop headers and function entries check
+        // the epoch.
+        config.epoch_interruption(true);
         let engine = Engine::new(&config).expect("a fixed wasmtime configuration is valid");
         let mut linker = Linker::new(&engine);
         for &function in HostFunction::ALL {
             link(&mut linker, &engine, function).expect("ABI table imports link");
         }
-        Self { engine, linker }
+        let _ticker = EpochTicker::start(&engine);
+        Self {
+            engine,
+            linker,
+            _ticker,
+        }
     }
 }
 
@@ -177,7 +227,16 @@ impl CompiledModule for WasmtimeModule {
             memory: None,
             gas: None,
         };
+        let deadline = data.host.deadline();
         let mut store = Store::new(self.pre.module().engine(), data);
+        store.set_epoch_deadline(match deadline {
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                (left.as_nanos() / EPOCH_TICK.as_nanos()) as u64 + 1
+            }
+            None => u64::MAX,
+        });
+        store.epoch_deadline_trap();
         let result = (|| {
             let instance = {
                 let _span = tracing::debug_span!(target: "runtime::instantiate", "instantiate", backend = "wasmtime").entered();

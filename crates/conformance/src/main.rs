@@ -70,6 +70,11 @@ struct RunArgs {
     /// The gas limit for the call (default: the Limits default).
     #[arg(long, value_name = "N")]
     gas: Option<u64>,
+    /// Wall-clock timeout per execution, in milliseconds (an extension of
+    /// CLI.md; default: the `Limits` default, 10 s). A timeout is a
+    /// non-deterministic outcome and never agrees.
+    #[arg(long, value_name = "MS")]
+    timeout_ms: Option<u64>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -118,6 +123,9 @@ fn run(args: RunArgs) -> Result<ExitCode, Usage> {
     let mut limits = Limits::default();
     if let Some(gas) = args.gas {
         limits.gas = gas;
+    }
+    if let Some(ms) = args.timeout_ms {
+        limits.timeout = Some(std::time::Duration::from_millis(ms));
     }
     let invocation = Invocation {
         wasm,

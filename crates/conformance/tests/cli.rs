@@ -161,27 +161,35 @@ fn unreadable_wat_exits_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// Native stack exhaustion is not the deterministic `StackOverflow`: it is
-/// non-deterministic, has no digest, and never agrees, so `run` exits 1.
+/// A timeout is non-deterministic: it has no digest and never agrees, so
+/// `run` exits 1.
 #[test]
 fn nondeterministic_outcomes_do_not_agree_and_exit_1() {
-    let dir = std::env::temp_dir().join(format!("conformance-cli-rec-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("conformance-cli-spin-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let guest = dir.join("recursion.wat");
+    let guest = dir.join("spin.wat");
     std::fs::write(
         &guest,
-        r#"(module
-             (func $f (param i64) (result i64)
-               (i64.add (call $f (i64.add (local.get 0) (i64.const 1))) (i64.const 1)))
-             (func (export "main") (drop (call $f (i64.const 0)))))"#,
+        r#"(module (func (export "main") (loop $l (br $l))))"#,
     )
     .unwrap();
-    let out = conformance(&["run", guest.to_str().unwrap(), "--call", "main", "--json"]);
+    let out = conformance(&[
+        "run",
+        guest.to_str().unwrap(),
+        "--call",
+        "main",
+        "--gas",
+        "4611686018427387903",
+        "--timeout-ms",
+        "100",
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let v = json(&out);
     assert_eq!(v["agree"], false);
     for o in v["outcomes"].as_array().unwrap() {
         assert_eq!(o["status"], "nondeterministic");
+        assert_eq!(o["error"]["kind"], "Timeout");
         assert_eq!(o["digest"], serde_json::Value::Null);
     }
 }

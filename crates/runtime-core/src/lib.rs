@@ -58,6 +58,7 @@ mod outcome;
 mod prepare;
 mod runtime;
 mod storage;
+mod watchdog;
 
 pub use backend::{Backend, CompiledModule, EngineFailure, RunResult};
 pub use context::ExecutionContext;
@@ -76,5 +77,6 @@ pub use prepare::{
 };
 pub use runtime::{Module, Runtime};
 pub use storage::{InMemoryStorage, Storage, StorageChange, StorageOverlay};
+pub use watchdog::{Watchdog, WatchdogGuard};
 
 pub use host_abi;

@@ -13,6 +13,11 @@ pub struct Limits {
     /// instructions). At most [`Limits::MAX_GAS`]; larger values are
     /// clamped.
     pub gas: u64,
+    /// Wall-clock time one execution may take: a non-deterministic safety
+    /// net behind gas (which already bounds every execution). When it fires
+    /// the outcome is `nondeterministic` (`Timeout`) and never enters a
+    /// digest. `None`: no timeout. Default: 10 seconds.
+    pub timeout: Option<std::time::Duration>,
     /// *Static.* Maximum linear memory, in 64 KiB pages. A memory whose
     /// minimum is larger is rejected; its maximum is clamped to this, so
     /// `memory.grow` past it returns `-1`. Default: 1024 (64 MiB).
@@ -77,6 +82,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             gas: 1_000_000_000,
+            timeout: Some(std::time::Duration::from_secs(10)),
             max_memory_pages: 1024,
             max_stack_height: 16_384,
             max_registers: 64,

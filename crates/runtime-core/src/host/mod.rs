@@ -78,6 +78,7 @@ pub struct HostState {
     keystream: Keystream,
     pub(crate) overlay: StorageOverlay,
     pub(crate) abort: Option<Abort>,
+    deadline: Option<std::time::Instant>,
 }
 
 impl std::fmt::Debug for HostState {
@@ -111,7 +112,17 @@ impl HostState {
             keystream: Keystream::new(context.seed),
             overlay: StorageOverlay::new(storage),
             abort: None,
+            deadline: context
+                .limits
+                .timeout
+                .and_then(|t| std::time::Instant::now().checked_add(t)),
         }
+    }
+
+    /// When the wall-clock timeout fires, if there is one. Backends stop the
+    /// guest then and report [`NonDeterministic::Timeout`](crate::NonDeterministic).
+    pub fn deadline(&self) -> Option<std::time::Instant> {
+        self.deadline
     }
 
     /// Runs host function `function` with the guest's arguments (`i64`s read
