@@ -14,6 +14,9 @@ use runtime::{ExecutionContext, GasSchedule, Limits, Status};
 use crate::expect::Expect;
 use crate::runner::{Invocation, guest_bytes};
 
+mod determinism;
+use determinism::determinism_cases;
+
 /// Where a case's module comes from.
 #[derive(Clone, Debug)]
 pub enum Guest {
@@ -140,6 +143,7 @@ pub fn cases(s: &GasSchedule) -> Vec<Case> {
     cases.extend(trap_cases());
     cases.extend(rejection_cases());
     cases.extend(static_limit_cases());
+    cases.extend(determinism_cases(s, &base));
     cases
 }
 

@@ -1,0 +1,458 @@
+//! The determinism part of the corpus: the stack-height limit, NaN
+//! canonicalisation and gas metering, as the instrumentation of
+//! `runtime_core::prepare` defines them (its module documentation) under the
+//! default [`OperatorCosts`](runtime::OperatorCosts) and [`Limits`].
+//!
+//! Gas is charged per basic block before the block runs; a block starts at a
+//! function's entry and after every `block`, `loop`, `if`, `else`, `end`,
+//! `br`, `br_if`, `br_table`, `return` and `unreachable`, and costs the sum
+//! of its operators (the control operator that ends it included: `if` and
+//! the branches are `simple`, `block`, `loop`, `else` and `end` are
+//! `structure`). The comments give each block's operator counts.
+
+use host_abi::HostFunction;
+use runtime::{FRAME_OVERHEAD, GasSchedule, Limits};
+
+use super::{Case, Guest, le};
+use crate::expect::Expect;
+
+macro_rules! guest {
+    ($name:literal) => {
+        Guest::File(
+            concat!($name, ".wat"),
+            include_str!(concat!("../../guests/", $name, ".wat")),
+        )
+    };
+}
+
+/// The stack-overflow, NaN and gas cases.
+pub(super) fn determinism_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
+    let mut cases = stack_cases(s, base);
+    cases.extend(nan_cases(s, base));
+    cases.extend(gas_cases(s, base));
+    cases
+}
+
+/// One function entered in a call chain: the gas of its entry block, its
+/// stack cost, and the gas it uses after its stack check until it enters
+/// the next function of the chain.
+type Frame = (u64, u64, u64);
+
+/// The gas a call chain uses until it overflows the stack, by the
+/// instrumentation's rule: `first` is entered, then the frames of `cycle`
+/// over and over. Entering a function charges its entry block, then adds
+/// its stack cost to the height and checks `height > limit`; so the function
+/// that overflows has its entry block charged, and nothing more runs.
+fn gas_to_overflow(limit: u32, first: Frame, cycle: &[Frame]) -> u64 {
+    let limit = u64::from(limit);
+    let mut height = 0;
+    let mut gas = 0;
+    for (entry, cost, rest) in std::iter::once(&first).chain(cycle.iter().cycle()) {
+        gas += entry;
+        height += cost;
+        if height > limit {
+            return gas;
+        }
+        gas += rest;
+    }
+    unreachable!("an endless chain always overflows")
+}
+
+fn stack_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
+    use HostFunction::*;
+    let o = &s.operators;
+    let g = || guest!("stack");
+    let limit = Limits::default().max_stack_height;
+    // Stack cost: FRAME_OVERHEAD + parameters + declared locals + the
+    // highest operand-stack height.
+    let f = u64::from(FRAME_OVERHEAD);
+
+    // $plain: cost f; entry block: 1 call. The export "plain": cost f;
+    // one block: 1 call. 4 + 4k > 16384 first at k = 4096 frames of $plain.
+    let plain = |limit| gas_to_overflow(limit, (o.call, f, 0), &[(o.call, f, 0)]);
+
+    // Export "mutual": 1 operand, one block: 1 simple, 1 call.
+    // $ping: 1 param, 2 operands; entry block: 3 simple, 1 call.
+    // $pong: 1 param, 2 locals, 3 operands; entry block: 5 simple, 1 call.
+    // Heights 5, then +7, +10, ...: the 964th $pong reaches 16393.
+    let mutual = gas_to_overflow(
+        limit,
+        (o.simple + o.call, f + 1, 0),
+        &[
+            (3 * o.simple + o.call, f + 1 + 2, 0),
+            (5 * o.simple + o.call, f + 3 + 3, 0),
+        ],
+    );
+
+    // Export "many_locals": cost f, one block: 1 call. $many_locals: 300
+    // locals, 2 operands (306); entry block: 4 simple, 1 call. The 54th
+    // frame reaches 4 + 54 * 306 = 16528.
+    let many_locals = gas_to_overflow(
+        limit,
+        (o.call, f, 0),
+        &[(4 * o.simple + o.call, f + 300 + 2, 0)],
+    );
+
+    // Export "write_then_overflow": 5 operands, one block: 6 simple,
+    // 2 calls; storage_write of a 1-byte key and a 1-byte value (no old
+    // value), then $plain recursion: the 4094th $plain reaches 16385.
+    let write = base(StorageWrite)
+        + (s.memory_read_byte + s.storage_key_byte)
+        + (s.memory_read_byte + s.storage_value_byte);
+    let write_then_overflow = gas_to_overflow(
+        limit,
+        (6 * o.simple + 2 * o.call, f + 5, write),
+        &[(o.call, f, 0)],
+    );
+
+    // Export "bounded": 2 operands (cost f + 2), one block: 5 simple,
+    // 1 store, 2 calls. $down: 1 param, 2 operands (cost f + 3); blocks:
+    // entry (3 simple), then (1 simple), else (5 simple, 1 call). $down(100)
+    // runs 101 entries, 100 else branches and 1 then branch; the deepest
+    // height is (f + 2) + 101 * (f + 3) = 713.
+    let export_block = 5 * o.simple + o.memory_access + 2 * o.call;
+    let down_entry = 3 * o.simple;
+    let down_then = o.simple;
+    let down_else = 5 * o.simple + o.call;
+    let bounded_gas = export_block
+        + 101 * down_entry
+        + 100 * down_else
+        + down_then
+        + base(ValueReturn)
+        + 8 * s.memory_read_byte;
+    let bounded_height = (f + 2) + 101 * (f + 3);
+    let bounded_limit = u32::try_from(bounded_height).unwrap_or(u32::MAX);
+    // Under a limit of 500, the 71st $down overflows: 6 + 71 * 7 = 503.
+    let bounded_500 = gas_to_overflow(
+        500,
+        (export_block, f + 2, 0),
+        &[(down_entry, f + 3, down_else)],
+    );
+
+    vec![
+        Case::new(
+            "stack.plain_recursion",
+            g(),
+            "plain",
+            Expect::trap("StackOverflow").gas(plain(limit)),
+        ),
+        Case::new(
+            "stack.mutual_recursion",
+            g(),
+            "mutual",
+            Expect::trap("StackOverflow").gas(mutual),
+        ),
+        Case::new(
+            "stack.many_locals",
+            g(),
+            "many_locals",
+            Expect::trap("StackOverflow").gas(many_locals),
+        ),
+        Case::new(
+            "stack.write_then_overflow",
+            g(),
+            "write_then_overflow",
+            Expect::trap("StackOverflow").gas(write_then_overflow),
+        )
+        .state(&[(b"z", b"other")]),
+        Case::new(
+            "stack.bounded_recursion",
+            g(),
+            "bounded",
+            Expect::ok().returns(le(100)).gas(bounded_gas),
+        ),
+        // A lower limit moves the overflow: 4 + 4k > 1000 first at k = 250.
+        Case::new(
+            "stack.plain_recursion_limit_1000",
+            g(),
+            "plain",
+            Expect::trap("StackOverflow").gas(plain(1000)),
+        )
+        .limits(|l| l.max_stack_height = 1000),
+        Case::new(
+            "stack.bounded_recursion_limit_500",
+            g(),
+            "bounded",
+            Expect::trap("StackOverflow").gas(bounded_500),
+        )
+        .limits(|l| l.max_stack_height = 500),
+        // The check is `height > limit`: reaching the limit is allowed ...
+        Case::new(
+            "stack.bounded_recursion_at_limit",
+            g(),
+            "bounded",
+            Expect::ok().returns(le(100)).gas(bounded_gas),
+        )
+        .limits(move |l| l.max_stack_height = bounded_limit),
+        // ... one unit less overflows in the deepest call, $down(0), after
+        // its entry block.
+        Case::new(
+            "stack.bounded_recursion_one_below_limit",
+            g(),
+            "bounded",
+            Expect::trap("StackOverflow").gas(export_block + 101 * down_entry + 100 * down_else),
+        )
+        .limits(move |l| l.max_stack_height = bounded_limit - 1),
+    ]
+}
+
+fn nan_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
+    use HostFunction::*;
+    let o = &s.operators;
+    let g = || guest!("nan");
+    // $ret32 / $ret64: one block of 4 simple, 1 store, 1 call, then
+    // value_return of 4 or 8 bytes.
+    let ret = |bytes: u64| {
+        4 * o.simple + o.memory_access + o.call + base(ValueReturn) + bytes * s.memory_read_byte
+    };
+    // An export `(call $retN (iN.reinterpret_fN EXPR))` whose EXPR has
+    // `simple` simple and `float` float operators: one block.
+    let export = |simple: u64, float: u64, bytes: u64| {
+        (simple + 1) * o.simple + float * o.float + o.call + ret(bytes)
+    };
+    let f32_case = |export_name: &'static str, bits: u32, simple: u64, float: u64| {
+        Case::new(
+            &format!("nan.{export_name}"),
+            g(),
+            export_name,
+            Expect::ok()
+                .returns(bits.to_le_bytes())
+                .gas(export(simple, float, 4)),
+        )
+    };
+    let f64_case = |export_name: &'static str, bits: u64, simple: u64, float: u64| {
+        Case::new(
+            &format!("nan.{export_name}"),
+            g(),
+            export_name,
+            Expect::ok()
+                .returns(bits.to_le_bytes())
+                .gas(export(simple, float, 8)),
+        )
+    };
+    // The canonical NaNs: positive, quiet, no payload.
+    let c32: u32 = 0x7fc0_0000;
+    let c64: u64 = 0x7ff8_0000_0000_0000;
+    // Loads and stores: one block of 8 simple, 3 loads/stores, 2 calls, the
+    // identity function (1 simple) and value_return.
+    let load_store = |bytes: u64| {
+        8 * o.simple
+            + 3 * o.memory_access
+            + 2 * o.call
+            + o.simple
+            + base(ValueReturn)
+            + bytes * s.memory_read_byte
+    };
+    vec![
+        // Canonicalised: arithmetic.
+        f32_case("f32_div_zero_zero", c32, 2, 1),
+        f64_case("f64_div_zero_zero", c64, 2, 1),
+        f32_case("f32_sqrt_neg_one", c32, 1, 1),
+        f64_case("f64_sqrt_neg_one", c64, 1, 1),
+        f32_case("f32_add_payload", c32, 3, 1),
+        f64_case("f64_add_payload", c64, 3, 1),
+        f32_case("f32_sub_negative_payload", c32, 3, 1),
+        f64_case("f64_sub_negative_payload", c64, 3, 1),
+        f32_case("f32_mul_negative_nan", c32, 2, 1),
+        f64_case("f64_mul_negative_nan", c64, 2, 1),
+        f32_case("f32_min_payload", c32, 3, 1),
+        f64_case("f64_min_payload", c64, 3, 1),
+        f32_case("f32_max_payload", c32, 3, 1),
+        f64_case("f64_max_payload", c64, 3, 1),
+        f32_case("f32_ceil_payload", c32, 2, 1),
+        f32_case("f32_floor_payload", c32, 2, 1),
+        f32_case("f32_trunc_payload", c32, 2, 1),
+        f32_case("f32_nearest_payload", c32, 2, 1),
+        f64_case("f64_ceil_payload", c64, 2, 1),
+        f64_case("f64_floor_payload", c64, 2, 1),
+        f64_case("f64_trunc_payload", c64, 2, 1),
+        f64_case("f64_nearest_payload", c64, 2, 1),
+        f64_case("f64_promote_payload", c64, 2, 1),
+        f64_case("f64_promote_negative_payload", c64, 2, 1),
+        f32_case("f32_demote_payload", c32, 2, 1),
+        f32_case("f32_demote_negative_payload", c32, 2, 1),
+        // neg after the canonicalisation flips the canonical NaN's sign.
+        f64_case("f64_neg_of_nan_sum", 0xfff8_0000_0000_0000, 4, 1),
+        // Not canonicalised: bit moves keep sign and payload.
+        f32_case("f32_neg_payload", 0xffa0_0001, 3, 0),
+        f64_case("f64_neg_payload", 0xfff4_0000_0000_0abc, 3, 0),
+        f32_case("f32_abs_payload", 0x7fc1_2345, 3, 0),
+        f64_case("f64_abs_payload", 0x7ff8_0000_0001_2345, 3, 0),
+        f32_case("f32_copysign_payload", 0xffa0_0001, 4, 0),
+        f64_case("f64_copysign_payload", 0xfff0_0000_0000_0001, 4, 0),
+        f32_case("f32_const_payload", 0x7fa0_0001, 1, 0),
+        f64_case("f64_const_payload", 0xfff4_0000_0000_0abc, 1, 0),
+        f32_case("f32_reinterpret_round_trip", 0x7f80_0001, 2, 0),
+        f64_case("f64_reinterpret_round_trip", 0xfff0_0000_0000_0001, 2, 0),
+        Case::new(
+            "nan.f32_load_store",
+            g(),
+            "f32_load_store",
+            Expect::ok()
+                .returns(0x7fa0_0001u32.to_le_bytes())
+                .gas(load_store(4)),
+        ),
+        Case::new(
+            "nan.f64_load_store",
+            g(),
+            "f64_load_store",
+            Expect::ok()
+                .returns(0x7ff4_0000_0000_0abcu64.to_le_bytes())
+                .gas(load_store(8)),
+        ),
+    ]
+}
+
+fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
+    use HostFunction::*;
+    let o = &s.operators;
+    let g = || guest!("gas");
+    let exhausted = |name: &str, export: &'static str, gas: u64| {
+        Case::new(name, g(), export, Expect::trap("GasExhausted").gas(gas)).limits(|l| l.gas = gas)
+    };
+    // value_return of 8 bytes.
+    let return_8 = base(ValueReturn) + 8 * s.memory_read_byte;
+
+    // count_1000: 1000 loop bodies of 8 simple; the rest: 5 simple,
+    // 1 store, 1 call.
+    let count = 1000 * 8 * o.simple + 5 * o.simple + o.memory_access + o.call + return_8;
+
+    // grow_N: one block of 5 simple, memory.grow, 1 store, 1 call; then
+    // N pages.
+    let grow = |pages: u64| {
+        5 * o.simple
+            + o.bulk_base
+            + o.memory_access
+            + o.call
+            + pages * o.memory_grow_page
+            + return_8
+    };
+
+    // grow_until_full with a maximum of `max` pages (memory 1, no declared
+    // maximum, so clamped to `max`): `max` grows of one page (the last one
+    // returns -1), each a test block of 4 simple and memory.grow; `max - 1`
+    // count blocks of 5 simple; the rest: 4 simple, 1 store, 1 call.
+    let grow_until_full = |max: u64| {
+        max * (4 * o.simple + o.bulk_base + o.memory_grow_page)
+            + (max - 1) * 5 * o.simple
+            + 4 * o.simple
+            + o.memory_access
+            + o.call
+            + return_8
+    };
+
+    // fill, copy, init: one block of 5 simple, the operator, 1 call; then
+    // `bytes` bytes of work and value_return of them.
+    let bulk = |bytes: u64| {
+        5 * o.simple
+            + o.bulk_base
+            + o.call
+            + bytes * o.bulk_memory_byte
+            + base(ValueReturn)
+            + bytes * s.memory_read_byte
+    };
+
+    // big_fill: one block of 3 simple and memory.fill; then 65536 bytes.
+    let big_fill = 3 * o.simple + o.bulk_base + 65536 * o.bulk_memory_byte;
+
+    let max_pages = Limits::default().max_memory_pages;
+    vec![
+        // Infinite loop: gas_used is the limit, whatever the limit.
+        exhausted("gas.spin_0", "spin", 0),
+        exhausted("gas.spin_1000", "spin", 1_000),
+        exhausted("gas.spin_12345", "spin", 12_345),
+        exhausted("gas.spin_1000000", "spin", 1_000_000),
+        Case::new(
+            "gas.count_1000",
+            g(),
+            "count_1000",
+            Expect::ok().returns(le(1000)).gas(count),
+        ),
+        // Exactly enough gas is enough ...
+        Case::new(
+            "gas.count_1000_exact_limit",
+            g(),
+            "count_1000",
+            Expect::ok().returns(le(1000)).gas(count),
+        )
+        .limits(move |l| l.gas = count),
+        // ... one less is not (it runs out in value_return's per-byte
+        // charge).
+        exhausted("gas.count_1000_one_short", "count_1000", count - 1),
+        Case::new(
+            "gas.grow_2",
+            g(),
+            "grow_2",
+            Expect::ok().returns(le(1)).gas(grow(2)),
+        ),
+        // A grow past the maximum returns -1 and is charged all the same.
+        Case::new(
+            "gas.grow_2000_fails_but_is_charged",
+            g(),
+            "grow_2000",
+            Expect::ok().returns(le(u64::MAX)).gas(grow(2000)),
+        ),
+        Case::new(
+            "gas.grow_until_full",
+            g(),
+            "grow_until_full",
+            Expect::ok()
+                .returns(le(u64::from(max_pages) - 1))
+                .gas(grow_until_full(u64::from(max_pages))),
+        ),
+        Case::new(
+            "gas.grow_until_full_10_pages",
+            g(),
+            "grow_until_full",
+            Expect::ok().returns(le(9)).gas(grow_until_full(10)),
+        )
+        .limits(|l| l.max_memory_pages = 10),
+        Case::new(
+            "gas.memory_fill",
+            g(),
+            "fill",
+            Expect::ok().returns(*b"aaaaaaaaaa").gas(bulk(10)),
+        ),
+        Case::new(
+            "gas.memory_copy",
+            g(),
+            "copy",
+            Expect::ok().returns(*b"hello").gas(bulk(5)),
+        ),
+        Case::new(
+            "gas.memory_init",
+            g(),
+            "init",
+            Expect::ok().returns(*b"2345").gas(bulk(4)),
+        ),
+        Case::new("gas.big_fill", g(), "big_fill", Expect::ok().gas(big_fill)),
+        Case::new(
+            "gas.big_fill_exact_limit",
+            g(),
+            "big_fill",
+            Expect::ok().gas(big_fill),
+        )
+        .limits(move |l| l.gas = big_fill),
+        // The static block (13) fits, the dynamic charge of 65536 does not.
+        exhausted("gas.big_fill_one_short", "big_fill", big_fill - 1),
+        exhausted("gas.big_fill_10000", "big_fill", 10_000),
+        // The bytes are charged before the work, which traps.
+        Case::new(
+            "gas.fill_out_of_bounds_is_charged",
+            g(),
+            "fill_out_of_bounds",
+            Expect::trap("MemoryOutOfBounds")
+                .gas(3 * o.simple + o.bulk_base + 1000 * o.bulk_memory_byte),
+        ),
+        exhausted("gas.host_calls_1000", "time_forever", 1_000),
+        exhausted("gas.host_calls_1234567", "time_forever", 1_234_567),
+        // Writes h=e over h=old, then runs out of gas: storage stays as it was.
+        exhausted("gas.write_then_exhausted", "write_then_spin", 100_000).state(&[(b"h", b"old")]),
+        // The same from an empty storage: it stays empty.
+        exhausted(
+            "gas.write_then_exhausted_empty_storage",
+            "write_then_spin",
+            100_000,
+        ),
+    ]
+}
