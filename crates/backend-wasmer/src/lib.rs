@@ -26,14 +26,15 @@
 //!   [`WasmerCompiler::Singlepass`].
 
 mod memory;
+mod raw;
 mod traps;
 
 use std::time::{Duration, Instant};
 
 use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
 use runtime_core::{
-    Backend, CompiledModule, HostAbort, HostState, NonDeterministic, PreparedModule, RunResult,
-    Watchdog,
+    Backend, CompiledModule, EngineFailure, HostAbort, HostState, NonDeterministic, PreparedModule,
+    RunResult, Watchdog,
 };
 use wasmer::{
     Engine, Function, FunctionEnv, FunctionEnvMut, FunctionType, Global, Imports, Instance, Memory,
@@ -165,6 +166,7 @@ fn host_function(
 
 struct WasmerModule {
     gas_export: Option<String>,
+    start_export: Option<String>,
     engine: Engine,
     module: Module,
 }
@@ -182,6 +184,7 @@ impl Backend for WasmerBackend {
             .map_err(|e| NonDeterministic::EngineError(format!("wasmer compile: {e}")))?;
         Ok(Box::new(WasmerModule {
             gas_export: module.gas_export().map(str::to_owned),
+            start_export: module.start_export().map(str::to_owned),
             engine: self.engine.clone(),
             module: compiled,
         }))
@@ -189,6 +192,15 @@ impl Backend for WasmerBackend {
 }
 
 impl CompiledModule for WasmerModule {
+    fn instantiate_raw(&self) -> Result<Box<dyn runtime_core::RawInstance>, EngineFailure> {
+        raw::instantiate(
+            &self.engine,
+            &self.module,
+            self.gas_export.as_deref(),
+            self.start_export.as_deref(),
+        )
+    }
+
     fn run(&self, host: HostState, exports: &[&str]) -> RunResult {
         let mut store = Store::new(self.engine.clone());
         // The wall-clock safety net: interrupt the store at the deadline, and

@@ -158,6 +158,7 @@ fn link(linker: &mut Linker<StoreData>, function: HostFunction) {
 
 struct WasmiModule {
     gas_export: Option<String>,
+    start_export: Option<String>,
     engine: Engine,
     linker: Linker<StoreData>,
     module: Module,
@@ -176,6 +177,7 @@ impl Backend for WasmiBackend {
             .map_err(|e| NonDeterministic::EngineError(format!("wasmi compile: {e}")))?;
         Ok(Box::new(WasmiModule {
             gas_export: module.gas_export().map(str::to_owned),
+            start_export: module.start_export().map(str::to_owned),
             engine: self.engine.clone(),
             linker: self.linker.clone(),
             module: compiled,
@@ -184,6 +186,15 @@ impl Backend for WasmiBackend {
 }
 
 impl CompiledModule for WasmiModule {
+    fn instantiate_raw(&self) -> Result<Box<dyn runtime_core::RawInstance>, EngineFailure> {
+        raw::instantiate(
+            &self.engine,
+            &self.module,
+            self.gas_export.as_deref(),
+            self.start_export.as_deref(),
+        )
+    }
+
     fn run(&self, host: HostState, exports: &[&str]) -> RunResult {
         let data = StoreData {
             host,
@@ -235,6 +246,8 @@ impl CompiledModule for WasmiModule {
         }
     }
 }
+
+mod raw;
 
 /// Fuel per slice between two looks at the clock.
 const FUEL_SLICE: u64 = 10_000_000;

@@ -32,8 +32,8 @@ use std::time::{Duration, Instant};
 
 use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
 use runtime_core::{
-    Backend, CompiledModule, HostAbort, HostState, Limits, NonDeterministic, PreparedModule,
-    RunResult,
+    Backend, CompiledModule, EngineFailure, HostAbort, HostState, Limits, NonDeterministic,
+    PreparedModule, RunResult,
 };
 use wasmtime::{
     Caller, Engine, FuncType, Global, InstancePre, Linker, Memory, Module, Store, Val, ValType,
@@ -196,6 +196,7 @@ fn link(
 struct WasmtimeModule {
     pre: InstancePre<StoreData>,
     gas_export: Option<String>,
+    start_export: Option<String>,
 }
 
 impl Backend for WasmtimeBackend {
@@ -216,11 +217,20 @@ impl Backend for WasmtimeBackend {
         Ok(Box::new(WasmtimeModule {
             pre,
             gas_export: module.gas_export().map(str::to_owned),
+            start_export: module.start_export().map(str::to_owned),
         }))
     }
 }
 
 impl CompiledModule for WasmtimeModule {
+    fn instantiate_raw(&self) -> Result<Box<dyn runtime_core::RawInstance>, EngineFailure> {
+        raw::instantiate(
+            self.pre.module(),
+            self.gas_export.as_deref(),
+            self.start_export.as_deref(),
+        )
+    }
+
     fn run(&self, host: HostState, exports: &[&str]) -> RunResult {
         let data = StoreData {
             host,
@@ -271,6 +281,8 @@ impl CompiledModule for WasmtimeModule {
         }
     }
 }
+
+mod raw;
 
 /// Whether `error` carries the core's [`HostAbort`] marker.
 fn is_host_abort(error: &wasmtime::Error) -> bool {

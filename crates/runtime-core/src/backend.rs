@@ -64,4 +64,61 @@ pub trait CompiledModule: Send + Sync {
     /// each of `exports` in order, stopping at the first failure. Each is a
     /// function of type `[] -> []` (the core has checked it).
     fn run(&self, host: HostState, exports: &[&str]) -> RunResult;
+
+    /// Instantiates the module with no imports and no host state, for
+    /// differential testing and the spec testsuite: exports are called with
+    /// arguments and return results. An instrumented module gets the largest
+    /// gas budget ([`Limits::MAX_GAS`](crate::Limits::MAX_GAS)) and its start
+    /// function (moved to an export by preparation) runs here, as at
+    /// instantiation.
+    ///
+    /// # Errors
+    ///
+    /// How instantiation (data and element segments, the start function)
+    /// failed; a module with imports cannot be instantiated this way.
+    fn instantiate_raw(&self) -> Result<Box<dyn RawInstance>, EngineFailure>;
+}
+
+/// A value of a wasm number type; floats as their bits, so NaN payloads
+/// compare exactly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WasmValue {
+    /// An `i32`.
+    I32(i32),
+    /// An `i64`.
+    I64(i64),
+    /// An `f32`, as bits.
+    F32(u32),
+    /// An `f64`, as bits.
+    F64(u64),
+}
+
+/// An instance created by [`CompiledModule::instantiate_raw`].
+pub trait RawInstance {
+    /// Calls exported function `export` with `args`.
+    ///
+    /// # Errors
+    ///
+    /// The trap (for an instrumented module, `GasExhausted` or
+    /// `StackOverflow` when its counters say so) or another failure.
+    fn call(&mut self, export: &str, args: &[WasmValue]) -> Result<Vec<WasmValue>, EngineFailure>;
+
+    /// The bytes of exported memory `export`, if there is one.
+    fn memory(&mut self, export: &str) -> Option<Vec<u8>>;
+
+    /// The value of exported global `export`, if it is a number.
+    fn global(&mut self, export: &str) -> Option<WasmValue>;
+}
+
+/// What a raw call's failure is, given the instrumented gas counter after it
+/// (see [`GasCounter`](crate::GasCounter)): exhaustion and stack overflow
+/// recorded in the counter take precedence over the engine's trap.
+pub fn raw_failure(engine: EngineFailure, gas_counter: Option<i64>) -> EngineFailure {
+    match gas_counter.map(crate::GasCounter::decode) {
+        Some(crate::GasCounter::Exhausted) => EngineFailure::Trap(TrapKind::GasExhausted),
+        Some(crate::GasCounter::StackOverflow { .. }) => {
+            EngineFailure::Trap(TrapKind::StackOverflow)
+        }
+        _ => engine,
+    }
 }

@@ -60,7 +60,9 @@ mod runtime;
 mod storage;
 mod watchdog;
 
-pub use backend::{Backend, CompiledModule, EngineFailure, RunResult};
+pub use backend::{
+    Backend, CompiledModule, EngineFailure, RawInstance, RunResult, WasmValue, raw_failure,
+};
 pub use context::ExecutionContext;
 pub use error::{
     ExecError, HostError, NonDeterministic, Rejection, RejectionKind, RuntimeError, StorageError,

@@ -33,6 +33,15 @@ impl Module {
     pub fn prepared(&self) -> &PreparedModule {
         &self.prepared
     }
+
+    /// The compiled module, or the engine's failure to compile it.
+    ///
+    /// # Errors
+    ///
+    /// The [`NonDeterministic`] condition compilation ended with.
+    pub fn compiled(&self) -> Result<&dyn CompiledModule, NonDeterministic> {
+        self.compiled.as_deref().map_err(Clone::clone)
+    }
 }
 
 /// One backend with a gas schedule and the static limits modules are
