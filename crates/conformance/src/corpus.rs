@@ -691,6 +691,96 @@ fn rejection_cases() -> Vec<Case> {
             "DisallowedFeature",
         ),
         Case::new(
+            "reject.relaxed_simd",
+            Guest::Wat(
+                r#"(module (func (export "main") (drop (i32x4.relaxed_trunc_f32x4_s (v128.const i64x2 0 0)))))"#,
+            ),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        ),
+        Case::new(
+            "reject.shared_memory",
+            Guest::Wat(r#"(module (memory 1 1 shared) (func (export "main")))"#),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        ),
+        Case::new(
+            "reject.atomics",
+            Guest::Wat(
+                r#"(module (memory 1 1) (func (export "main") (drop (i32.atomic.load (i32.const 0)))))"#,
+            ),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        ),
+        Case::new(
+            "reject.reference_types_externref",
+            Guest::Wat(r#"(module (func (export "main") (param externref)))"#),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        ),
+        Case::new(
+            "reject.reference_types_table_get",
+            Guest::Wat(
+                r#"(module (table 1 funcref) (func (export "main") (drop (table.get 0 (i32.const 0)))))"#,
+            ),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        ),
+        Case::new(
+            "reject.multiple_tables",
+            Guest::Wat(r#"(module (table 1 funcref) (table 1 funcref) (func (export "main")))"#),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        )
+        // Past the static table limit, so that validation names the feature.
+        .limits(|l| l.max_tables = 2),
+        Case::new(
+            "reject.tail_call",
+            Guest::Wat(r#"(module (func $f) (func (export "main") (return_call $f)))"#),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        ),
+        Case::new(
+            "reject.exceptions",
+            Guest::Wat(r#"(module (tag $t) (func (export "main") (throw $t)))"#),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        ),
+        Case::new(
+            "reject.gc",
+            Guest::Wat(
+                r#"(module (type $s (struct (field i32))) (func (export "main") (drop (struct.new_default $s))))"#,
+            ),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        ),
+        Case::new(
+            "reject.memory64",
+            Guest::Wat(r#"(module (memory i64 1) (func (export "main")))"#),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        ),
+        Case::new(
+            "reject.multi_memory",
+            Guest::Wat(r#"(module (memory 1) (memory 1) (func (export "main")))"#),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        ),
+        Case::new(
+            "reject.extended_const",
+            Guest::Wat(
+                r#"(module (global i32 (i32.add (i32.const 1) (i32.const 2))) (func (export "main")))"#,
+            ),
+            "main",
+            Expect::rejected("DisallowedFeature"),
+        ),
+        Case::new(
+            "reject.component",
+            Guest::Bytes(b"\0asm\x0d\0\x01\0"),
+            "main",
+            Expect::rejected("DisallowedFeature").naming("component"),
+        ),
+        Case::new(
             "reject.malformed",
             Guest::Bytes(b"\0asm\x01\0\0\0\xff"),
             "main",

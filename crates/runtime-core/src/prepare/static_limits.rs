@@ -2,7 +2,7 @@
 //! before validation or any other expensive work (CosmWasm's CWA-2023-004
 //! compile bomb came from many functions sharing one many-parameter type).
 
-use wasmparser::{Parser, Payload, TypeRef};
+use wasmparser::{CompositeInnerType, Parser, Payload, TypeRef};
 
 use crate::error::{Rejection, RejectionKind};
 use crate::limits::Limits;
@@ -48,18 +48,23 @@ pub(super) fn check_static_limits(wasm: &[u8], limits: &Limits) -> Result<(), Re
                     u64::from(reader.count()),
                     u64::from(limits.max_types),
                 )?;
-                for ty in reader.into_iter_err_on_gc_types() {
-                    let ty = ty.map_err(malformed)?;
-                    check(
-                        "max_params",
-                        ty.params().len() as u64,
-                        u64::from(limits.max_params),
-                    )?;
-                    check(
-                        "max_results",
-                        ty.results().len() as u64,
-                        u64::from(limits.max_results),
-                    )?;
+                // GC types parse here and are rejected by validation as a
+                // disallowed feature; only function types have arities.
+                for group in reader {
+                    for sub in group.map_err(malformed)?.types() {
+                        if let CompositeInnerType::Func(ty) = &sub.composite_type.inner {
+                            check(
+                                "max_params",
+                                ty.params().len() as u64,
+                                u64::from(limits.max_params),
+                            )?;
+                            check(
+                                "max_results",
+                                ty.results().len() as u64,
+                                u64::from(limits.max_results),
+                            )?;
+                        }
+                    }
                 }
             }
             Payload::ImportSection(reader) => {
