@@ -43,6 +43,19 @@
 //! stores, reinterprets, abs, neg, copysign, constants) are left alone: they
 //! are deterministic by the spec.
 
+//!
+//! # Why not `finite-wasm`
+//!
+//! NEAR's `finite-wasm` (0.6.1) was evaluated: it is pinned to wasmparser
+//! and wasm-encoder 0.228 (this workspace uses 0.263), and it meters by
+//! calling host imports (`finite_wasm_gas`, `finite_wasm_stack`,
+//! `finite_wasm_unstack`, one per bulk operator) at every block and every
+//! call — a trip into the host per basic block on every engine, and host
+//! functions every backend would have to provide outside the ABI table. This
+//! pass keeps the counters in module globals, so metering stays inside
+//! compiled code; this project's corpus and the wasm-smith semantics test
+//! own its correctness.
+
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{BlockType, Function, Ieee32, Ieee64, Instruction, ValType};
 use wasmparser::{FunctionBody, Operator};
