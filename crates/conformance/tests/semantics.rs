@@ -17,36 +17,37 @@ use runtime::{
 use wasmparser::{Parser, Payload, ValType, Validator};
 
 fn config() -> wasm_smith::Config {
-    let mut c = wasm_smith::Config::default();
-    c.simd_enabled = false;
-    c.relaxed_simd_enabled = false;
-    c.reference_types_enabled = false;
-    c.threads_enabled = false;
-    c.tail_call_enabled = false;
-    c.exceptions_enabled = false;
-    c.gc_enabled = false;
-    c.memory64_enabled = false;
-    c.custom_page_sizes_enabled = false;
-    c.wide_arithmetic_enabled = false;
-    c.extended_const_enabled = false;
-    c.shared_everything_threads_enabled = false;
-    c.multi_value_enabled = true;
-    c.bulk_memory_enabled = true;
-    c.saturating_float_to_int_enabled = true;
-    c.sign_extension_ops_enabled = true;
-    c.max_imports = 0;
-    c.max_memories = 1;
-    c.max_tables = 1;
-    c.memory_max_size_required = true;
-    c.table_max_size_required = true;
-    c.max_memory32_bytes = 16 * 65536;
-    c.max_table_elements = 1000;
-    c.canonicalize_nans = true;
-    c.export_everything = true;
-    c.min_funcs = 1;
-    c.max_funcs = 20;
-    c.max_instructions = 300;
-    c
+    wasm_smith::Config {
+        simd_enabled: false,
+        relaxed_simd_enabled: false,
+        reference_types_enabled: false,
+        threads_enabled: false,
+        tail_call_enabled: false,
+        exceptions_enabled: false,
+        gc_enabled: false,
+        memory64_enabled: false,
+        custom_page_sizes_enabled: false,
+        wide_arithmetic_enabled: false,
+        extended_const_enabled: false,
+        shared_everything_threads_enabled: false,
+        multi_value_enabled: true,
+        bulk_memory_enabled: true,
+        saturating_float_to_int_enabled: true,
+        sign_extension_ops_enabled: true,
+        max_imports: 0,
+        max_memories: 1,
+        max_tables: 1,
+        memory_max_size_required: true,
+        table_max_size_required: true,
+        max_memory32_bytes: 16 * 65536,
+        max_table_elements: 1000,
+        canonicalize_nans: true,
+        export_everything: true,
+        min_funcs: 1,
+        max_funcs: 20,
+        max_instructions: 300,
+        ..Default::default()
+    }
 }
 
 /// The exported functions' parameter types, in export order.
@@ -85,7 +86,7 @@ fn exported_names(wasm: &[u8], kind: wasmparser::ExternalKind) -> Vec<String> {
 
 fn argument(rng: &mut ChaCha20Rng, ty: ValType) -> WasmValue {
     let small = [0u64, 1, 2, 7, 100, u64::MAX, 1 << 31, 65535][(rng.next_u32() % 8) as usize];
-    let raw = if rng.next_u32() % 2 == 0 {
+    let raw = if rng.next_u32().is_multiple_of(2) {
         small
     } else {
         rng.next_u64()

@@ -96,7 +96,7 @@ fn rank(id: u8) -> Option<u8> {
 
 fn unique_name(base: &str, taken: &[String]) -> String {
     let mut name = base.to_owned();
-    while taken.iter().any(|t| *t == name) {
+    while taken.contains(&name) {
         name.push('_');
     }
     name
