@@ -2,6 +2,7 @@
 
 use runtime_core::{EngineFailure, NonDeterministic, TrapKind};
 use wasmi::TrapCode;
+use wasmi::errors::{ErrorKind, InstantiationError, MemoryError, TableError};
 
 /// Maps an error of instantiation or a call to an [`EngineFailure`].
 ///
@@ -12,6 +13,23 @@ use wasmi::TrapCode;
 pub fn map_error(error: &wasmi::Error) -> EngineFailure {
     if super::is_host_abort(error) {
         return EngineFailure::HostAbort;
+    }
+    // Segment initialisation reports out-of-bounds as instantiation or
+    // table/memory errors rather than trap codes (found by the differential
+    // fuzzer: an element segment past its table). The wasm trap they stand
+    // for is the table's or the memory's out-of-bounds trap.
+    match error.kind() {
+        ErrorKind::Instantiation(InstantiationError::ElementSegmentDoesNotFit { .. })
+        | ErrorKind::Table(
+            TableError::InitOutOfBounds
+            | TableError::FillOutOfBounds
+            | TableError::SetOutOfBounds
+            | TableError::CopyOutOfBounds,
+        ) => return EngineFailure::Trap(TrapKind::TableOutOfBounds),
+        ErrorKind::Memory(MemoryError::OutOfBoundsAccess) => {
+            return EngineFailure::Trap(TrapKind::MemoryOutOfBounds);
+        }
+        _ => {}
     }
     let Some(code) = error.as_trap_code() else {
         return EngineFailure::NonDeterministic(NonDeterministic::EngineError(format!(

@@ -621,6 +621,17 @@ fn trap_cases() -> Vec<Case> {
             "main",
             Expect::ok().returns([42]).changes([kv(b"s", Some(b"v"))]),
         ),
+        // Regression (differential fuzzer, seed 20261125 case 1080): wasmi
+        // reported an element segment past its table as an instantiation
+        // error, not a trap; it is `TableOutOfBounds` on every backend.
+        Case::new(
+            "start.element_segment_out_of_bounds",
+            Guest::Wat(
+                r#"(module (table 1 funcref) (func $f) (elem (i32.const 5) $f) (func (export "main")))"#,
+            ),
+            "main",
+            Expect::trap("TableOutOfBounds"),
+        ),
         Case::new(
             "start.data_segment_out_of_bounds",
             guest!("data_out_of_bounds"),

@@ -23,6 +23,7 @@
 
 pub mod corpus;
 pub mod expect;
+pub mod fuzz;
 pub mod report;
 pub mod runner;
 pub mod suite;

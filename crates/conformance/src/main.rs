@@ -3,6 +3,8 @@
 //! * `conformance run GUEST --call EXPORT [options]`: one guest on each
 //!   selected backend, outcomes compared (table or `--json`).
 //! * `conformance suite [--backend NAME] [--json]`: the project's corpus.
+//! * `conformance fuzz [--seconds N | --iterations N] [--seed S] [--out DIR]`:
+//!   differential fuzzing.
 //!
 //! Exit status: 0 when the backends agree (and, for `suite`, match every
 //! expectation), 1 when they diverge, 2 for a usage error or an unreadable
@@ -14,6 +16,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use conformance::fuzz::Fuzzer;
 use conformance::runner::{Invocation, Runners, load_guest};
 use conformance::{corpus, report, suite};
 use runtime::{BackendKind, ExecutionContext, GasSchedule, Limits};
@@ -43,6 +46,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Differential fuzzing: generated modules, prepared once, run on every
+    /// backend, outcomes compared.
+    Fuzz(FuzzArgs),
+}
+
+#[derive(clap::Args)]
+struct FuzzArgs {
+    /// Run for this many seconds.
+    #[arg(long, value_name = "N", conflicts_with = "iterations")]
+    seconds: Option<u64>,
+    /// Run this many generated cases (default 1000 when --seconds is not
+    /// given).
+    #[arg(long, value_name = "N")]
+    iterations: Option<u64>,
+    /// The campaign's seed: the same seed generates the same cases.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    seed: u64,
+    /// Where each diverging module is written (a reproducer for `run`).
+    #[arg(long, value_name = "DIR", default_value = "fuzz-divergences")]
+    out: PathBuf,
+    /// `all`, or one of wasmtime, wasmer, wasmi (repeatable).
+    #[arg(long = "backend", value_name = "NAME")]
+    backends: Vec<String>,
 }
 
 #[derive(clap::Args)]
@@ -183,6 +209,93 @@ fn run_suite(backends: &[String], json: bool) -> Result<ExitCode, Usage> {
     })
 }
 
+fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::{RngCore, SeedableRng};
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+
+    let kinds = parse_backends(&args.backends)?;
+    let fuzzer = Fuzzer::new(&kinds).map_err(|e| Usage(e.to_string()))?;
+    let deadline = args
+        .seconds
+        .map(|s| Instant::now() + Duration::from_secs(s));
+    let iterations = match (args.seconds, args.iterations) {
+        (Some(_), _) => u64::MAX,
+        (None, n) => n.unwrap_or(1000),
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(args.seed);
+    let start = Instant::now();
+    let mut last_report = start;
+    let (mut executed, mut smith, mut abi, mut divergences) = (0u64, 0u64, 0u64, 0u64);
+    let mut data = vec![0u8; 4096];
+    let progress = |executed: u64, smith: u64, abi: u64, divergences: u64| {
+        let secs = start.elapsed().as_secs_f64();
+        eprint!(
+            "\r[fuzz] {executed} cases ({:.0}/s): {smith} wasm-smith, {abi} ABI, {divergences} divergences, {secs:.0}s   ",
+            executed as f64 / secs.max(1e-9)
+        );
+        let _ = std::io::stderr().flush();
+    };
+    for i in 0..iterations {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        rng.fill_bytes(&mut data);
+        let result = if i % 2 == 0 {
+            match fuzzer.smith_case(&data) {
+                Ok(true) => {
+                    smith += 1;
+                    Ok(())
+                }
+                Ok(false) => Ok(()),
+                Err(d) => Err(d),
+            }
+        } else {
+            abi += 1;
+            fuzzer.abi_case(&data)
+        };
+        executed += 1;
+        if let Err(divergence) = result {
+            divergences += 1;
+            let name = format!("divergence-seed{}-case{i}", args.seed);
+            match divergence.write(&args.out, &name) {
+                Ok(path) => eprintln!(
+                    "\n[fuzz] DIVERGENCE ({:?}) written to {}:\n{}",
+                    divergence.generator,
+                    path.display(),
+                    divergence.detail.chars().take(4000).collect::<String>()
+                ),
+                Err(e) => eprintln!(
+                    "\n[fuzz] DIVERGENCE, not written ({e}):\n{}",
+                    divergence.detail
+                ),
+            }
+        }
+        if last_report.elapsed() >= Duration::from_millis(500) {
+            progress(executed, smith, abi, divergences);
+            last_report = Instant::now();
+        }
+    }
+    progress(executed, smith, abi, divergences);
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!();
+    println!(
+        "fuzz: {executed} cases ({smith} wasm-smith modules, {abi} ABI guests) on {} in {secs:.1}s: {:.1} cases/s, {divergences} divergences",
+        kinds
+            .iter()
+            .map(|k| k.name())
+            .collect::<Vec<_>>()
+            .join(", "),
+        executed as f64 / secs.max(1e-9)
+    );
+    Ok(if divergences == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("CONFORMANCE_LOG"))
@@ -199,6 +312,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Suite { backends, json } => run_suite(&backends, json),
+        Command::Fuzz(args) => fuzz(args),
     };
     result.unwrap_or_else(|Usage(message)| {
         eprintln!("conformance: {message}");
