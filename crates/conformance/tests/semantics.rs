@@ -8,130 +8,16 @@
 //! `SEMANTICS_MODULES=N` runs N generated modules (default 400).
 
 use arbitrary::Unstructured;
+use conformance::fuzz::smith::{
+    Observed, argument, exported_functions, exported_names, is_resource_limit, observe,
+    smith_config,
+};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use runtime::{
-    BackendKind, EngineFailure, GasSchedule, Limits, RawInstance, Runtime, TrapKind, WasmValue,
-    prepare, prepare_uninstrumented,
+    BackendKind, EngineFailure, GasSchedule, Limits, Runtime, TrapKind, WasmValue, prepare,
+    prepare_uninstrumented,
 };
-use wasmparser::{Parser, Payload, ValType, Validator};
-
-fn config() -> wasm_smith::Config {
-    wasm_smith::Config {
-        simd_enabled: false,
-        relaxed_simd_enabled: false,
-        reference_types_enabled: false,
-        threads_enabled: false,
-        tail_call_enabled: false,
-        exceptions_enabled: false,
-        gc_enabled: false,
-        memory64_enabled: false,
-        custom_page_sizes_enabled: false,
-        wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
-        shared_everything_threads_enabled: false,
-        multi_value_enabled: true,
-        bulk_memory_enabled: true,
-        saturating_float_to_int_enabled: true,
-        sign_extension_ops_enabled: true,
-        max_imports: 0,
-        max_memories: 1,
-        max_tables: 1,
-        memory_max_size_required: true,
-        table_max_size_required: true,
-        max_memory32_bytes: 16 * 65536,
-        max_table_elements: 1000,
-        canonicalize_nans: true,
-        export_everything: true,
-        min_funcs: 1,
-        max_funcs: 20,
-        max_instructions: 300,
-        ..Default::default()
-    }
-}
-
-/// The exported functions' parameter types, in export order.
-fn exported_functions(wasm: &[u8]) -> Vec<(String, Vec<ValType>)> {
-    let types = Validator::new()
-        .validate_all(wasm)
-        .expect("generated modules are valid");
-    let types = types.as_ref();
-    let mut out = Vec::new();
-    for payload in Parser::new(0).parse_all(wasm) {
-        if let Ok(Payload::ExportSection(reader)) = payload {
-            for export in reader.into_iter().flatten() {
-                if export.kind == wasmparser::ExternalKind::Func {
-                    let ty = types[types.core_function_at(export.index)].unwrap_func();
-                    out.push((export.name.to_owned(), ty.params().to_vec()));
-                }
-            }
-        }
-    }
-    out
-}
-
-fn exported_names(wasm: &[u8], kind: wasmparser::ExternalKind) -> Vec<String> {
-    let mut out = Vec::new();
-    for payload in Parser::new(0).parse_all(wasm) {
-        if let Ok(Payload::ExportSection(reader)) = payload {
-            for export in reader.into_iter().flatten() {
-                if export.kind == kind {
-                    out.push(export.name.to_owned());
-                }
-            }
-        }
-    }
-    out
-}
-
-fn argument(rng: &mut ChaCha20Rng, ty: ValType) -> WasmValue {
-    let small = [0u64, 1, 2, 7, 100, u64::MAX, 1 << 31, 65535][(rng.next_u32() % 8) as usize];
-    let raw = if rng.next_u32().is_multiple_of(2) {
-        small
-    } else {
-        rng.next_u64()
-    };
-    match ty {
-        ValType::I32 => WasmValue::I32(raw as i32),
-        ValType::I64 => WasmValue::I64(raw as i64),
-        // Numbers, not NaNs: the generator canonicalises NaNs it makes, but
-        // a NaN argument's payload would flow through unchanged in both.
-        ValType::F32 => WasmValue::F32((raw as f32 / 3.0).to_bits()),
-        _ => WasmValue::F64((raw as f64 / 3.0).to_bits()),
-    }
-}
-
-/// What one side observed after a call.
-#[derive(Debug, PartialEq)]
-struct Observed {
-    result: Result<Vec<WasmValue>, EngineFailure>,
-    memories: Vec<Option<Vec<u8>>>,
-    globals: Vec<Option<WasmValue>>,
-}
-
-fn observe(
-    instance: &mut dyn RawInstance,
-    export: &str,
-    args: &[WasmValue],
-    memories: &[String],
-    globals: &[String],
-) -> Observed {
-    let result = instance.call(export, args);
-    Observed {
-        result,
-        memories: memories.iter().map(|m| instance.memory(m)).collect(),
-        globals: globals.iter().map(|g| instance.global(g)).collect(),
-    }
-}
-
-fn is_resource_limit(r: &Result<Vec<WasmValue>, EngineFailure>) -> bool {
-    matches!(
-        r,
-        Err(EngineFailure::Trap(
-            TrapKind::GasExhausted | TrapKind::StackOverflow
-        )) | Err(EngineFailure::NonDeterministic(_))
-    )
-}
 
 #[test]
 fn prepared_modules_behave_like_the_originals() {
@@ -150,7 +36,8 @@ fn prepared_modules_behave_like_the_originals() {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let mut bytes = vec![0u8; 8192];
         rng.fill_bytes(&mut bytes);
-        let Ok(mut module) = wasm_smith::Module::new(config(), &mut Unstructured::new(&bytes))
+        let Ok(mut module) =
+            wasm_smith::Module::new(smith_config(), &mut Unstructured::new(&bytes))
         else {
             continue;
         };
@@ -192,8 +79,10 @@ fn prepared_modules_behave_like_the_originals() {
                     let mut arg_rng = ChaCha20Rng::seed_from_u64(seed ^ 0x5eed);
                     'calls: for (name, params) in &functions {
                         for _ in 0..2 {
-                            let args: Vec<WasmValue> =
-                                params.iter().map(|t| argument(&mut arg_rng, *t)).collect();
+                            let args: Vec<WasmValue> = params
+                                .iter()
+                                .map(|t| argument(arg_rng.next_u64(), *t))
+                                .collect();
                             let got = observe(p.as_mut(), name, &args, &memories, &globals);
                             let want = observe(o.as_mut(), name, &args, &memories, &globals);
                             if is_resource_limit(&got.result) || is_resource_limit(&want.result) {

@@ -1,0 +1,62 @@
+//! A bounded differential-fuzzing run for CI: the same generators as
+//! `conformance fuzz` and the libFuzzer targets, from a fixed seed.
+//! `FUZZ_SMOKE_CASES=N` changes the number of cases (default 600).
+
+use conformance::fuzz::Fuzzer;
+use conformance::fuzz::abi::{Bytes, invocation};
+use conformance::runner::Runners;
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+use runtime::{BackendKind, Status};
+
+fn cases() -> u64 {
+    std::env::var("FUZZ_SMOKE_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600)
+}
+
+#[test]
+fn no_divergence_on_generated_modules() {
+    let fuzzer = Fuzzer::new(&BackendKind::compiled_in()).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let mut data = vec![0u8; 4096];
+    let (mut smith, mut divergences) = (0u64, Vec::new());
+    for _ in 0..cases() {
+        rng.fill_bytes(&mut data);
+        match fuzzer.smith_case(&data) {
+            Ok(true) => smith += 1,
+            Ok(false) => {}
+            Err(d) => divergences.push(d.detail),
+        }
+        if let Err(d) = fuzzer.abi_case(&data) {
+            divergences.push(d.detail);
+        }
+    }
+    assert!(divergences.is_empty(), "{}", divergences.join("\n\n"));
+    assert!(
+        smith > cases() / 2,
+        "only {smith} wasm-smith modules generated"
+    );
+}
+
+/// The ABI generator reaches more than the first bad pointer: its guests end
+/// in every status class a guest can reach through the ABI.
+#[test]
+fn abi_generator_reaches_every_status() {
+    let runners = Runners::new(&[BackendKind::Wasmi]).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let mut data = vec![0u8; 4096];
+    let mut seen = Vec::new();
+    for _ in 0..300 {
+        rng.fill_bytes(&mut data);
+        let outcomes = runners.run(&invocation(&mut Bytes::new(&data))).unwrap();
+        let status = outcomes[0].outcome.status();
+        if !seen.contains(&status) {
+            seen.push(status);
+        }
+    }
+    for status in [Status::Ok, Status::Trap, Status::HostError] {
+        assert!(seen.contains(&status), "{status:?} never reached: {seen:?}");
+    }
+}
