@@ -1,0 +1,71 @@
+//! Each engine's native stack is sized so that the deterministic,
+//! instrumented stack limit always trips first, even at the largest allowed
+//! limit and from a test thread's 2 MiB stack: deep recursion of small
+//! frames, of frames with hundreds of locals, of frames with deep operand
+//! stacks and of frames with many parameters all end in `StackOverflow`
+//! with agreeing digests.
+
+use conformance::report;
+use conformance::runner::{Invocation, Runners};
+use runtime::{BackendKind, ExecutionContext, Limits, Status};
+
+fn recursion(locals: usize, params: usize, operand_depth: usize) -> String {
+    let params_decl = " i64".repeat(params);
+    let locals_decl = if locals == 0 {
+        String::new()
+    } else {
+        format!("(local{})", " i64".repeat(locals))
+    };
+    let args = "(local.get 0)".repeat(params);
+    // An expression `depth` values deep: (i64.add x (i64.add x ... (call))).
+    let mut expr = format!("(call $f{args})");
+    for _ in 0..operand_depth {
+        expr = format!("(i64.add (local.get 0) {expr})");
+    }
+    format!(
+        r#"(module
+             (func $f (param{params_decl}) (result i64) {locals_decl} {expr})
+             (func (export "main") (drop (call $f{consts}))))"#,
+        consts = " (i64.const 1)".repeat(params),
+    )
+}
+
+#[test]
+fn instrumented_limit_trips_before_native_stacks() {
+    let runners = Runners::new(&BackendKind::compiled_in()).unwrap();
+    for (name, wat) in [
+        ("small frames", recursion(0, 1, 0)),
+        ("400 locals", recursion(400, 1, 0)),
+        ("deep operand stack", recursion(0, 1, 200)),
+        ("60 params", recursion(0, 60, 0)),
+        ("locals and operands", recursion(100, 8, 50)),
+    ] {
+        for limit in [Limits::default().max_stack_height, Limits::MAX_STACK_HEIGHT] {
+            let invocation = Invocation {
+                wasm: wat::parse_str(&wat).unwrap(),
+                call: "main".into(),
+                context: ExecutionContext {
+                    limits: Limits {
+                        max_stack_height: limit,
+                        ..Limits::default()
+                    },
+                    ..ExecutionContext::default()
+                },
+                pre_state: Vec::new(),
+            };
+            let outcomes = runners.run(&invocation).unwrap();
+            for o in &outcomes {
+                assert_eq!(
+                    (
+                        o.outcome.status(),
+                        o.outcome.error.as_ref().map(|e| e.kind_name())
+                    ),
+                    (Status::Trap, Some("StackOverflow")),
+                    "{name}, limit {limit}, {}",
+                    o.backend
+                );
+            }
+            assert!(report::agree(&outcomes), "{name}, limit {limit}");
+        }
+    }
+}
