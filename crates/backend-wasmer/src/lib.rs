@@ -166,6 +166,7 @@ fn host_function(
 
 struct WasmerModule {
     gas_export: Option<String>,
+    stack_export: Option<String>,
     start_export: Option<String>,
     engine: Engine,
     module: Module,
@@ -184,6 +185,7 @@ impl Backend for WasmerBackend {
             .map_err(|e| NonDeterministic::EngineError(format!("wasmer compile: {e}")))?;
         Ok(Box::new(WasmerModule {
             gas_export: module.gas_export().map(str::to_owned),
+            stack_export: module.stack_export().map(str::to_owned),
             start_export: module.start_export().map(str::to_owned),
             engine: self.engine.clone(),
             module: compiled,
@@ -197,6 +199,7 @@ impl CompiledModule for WasmerModule {
             &self.engine,
             &self.module,
             self.gas_export.as_deref(),
+            self.stack_export.as_deref(),
             self.start_export.as_deref(),
         )
     }

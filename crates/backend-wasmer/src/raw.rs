@@ -11,26 +11,26 @@ pub(crate) struct WasmerRaw {
     store: Store,
     instance: Instance,
     gas: Option<Global>,
+    stack: Option<Global>,
 }
 
 pub(crate) fn instantiate(
     engine: &Engine,
     module: &Module,
     gas_export: Option<&str>,
+    stack_export: Option<&str>,
     start_export: Option<&str>,
 ) -> Result<Box<dyn RawInstance>, EngineFailure> {
     let mut store = Store::new(engine.clone());
     let instance =
         Instance::new(&mut store, module, &Imports::new()).map_err(map_instantiation_error)?;
     let gas = gas_export.and_then(|name| instance.exports.get_global(name).ok().cloned());
-    if let Some(gas) = &gas {
-        gas.set(&mut store, Value::I64(Limits::MAX_GAS as i64))
-            .map_err(|e| engine_error(format!("wasmer gas counter: {e}")))?;
-    }
+    let stack = stack_export.and_then(|name| instance.exports.get_global(name).ok().cloned());
     let mut raw = WasmerRaw {
         store,
         instance,
         gas,
+        stack,
     };
     if let Some(start) = start_export {
         raw.call(start, &[])?;
@@ -65,6 +65,15 @@ impl RawInstance for WasmerRaw {
             .get_function(export)
             .map_err(|e| engine_error(format!("wasmer export {export:?}: {e}")))?
             .clone();
+        if let Some(gas) = &self.gas {
+            gas.set(&mut self.store, Value::I64(Limits::MAX_GAS as i64))
+                .map_err(|e| engine_error(format!("wasmer gas counter: {e}")))?;
+        }
+        if let Some(stack) = &self.stack {
+            stack
+                .set(&mut self.store, Value::I32(0))
+                .map_err(|e| engine_error(format!("wasmer stack counter: {e}")))?;
+        }
         let args: Vec<Value> = args.iter().copied().map(to_value).collect();
         match func.call(&mut self.store, &args) {
             Ok(results) => results

@@ -158,6 +158,7 @@ fn link(linker: &mut Linker<StoreData>, function: HostFunction) {
 
 struct WasmiModule {
     gas_export: Option<String>,
+    stack_export: Option<String>,
     start_export: Option<String>,
     engine: Engine,
     linker: Linker<StoreData>,
@@ -177,6 +178,7 @@ impl Backend for WasmiBackend {
             .map_err(|e| NonDeterministic::EngineError(format!("wasmi compile: {e}")))?;
         Ok(Box::new(WasmiModule {
             gas_export: module.gas_export().map(str::to_owned),
+            stack_export: module.stack_export().map(str::to_owned),
             start_export: module.start_export().map(str::to_owned),
             engine: self.engine.clone(),
             linker: self.linker.clone(),
@@ -191,6 +193,7 @@ impl CompiledModule for WasmiModule {
             &self.engine,
             &self.module,
             self.gas_export.as_deref(),
+            self.stack_export.as_deref(),
             self.start_export.as_deref(),
         )
     }

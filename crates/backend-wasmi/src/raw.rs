@@ -10,6 +10,7 @@ pub(crate) struct WasmiRaw {
     store: Store<()>,
     instance: Instance,
     gas: Option<Global>,
+    stack: Option<Global>,
 }
 
 fn engine_error(message: String) -> EngineFailure {
@@ -20,6 +21,7 @@ pub(crate) fn instantiate(
     engine: &Engine,
     module: &Module,
     gas_export: Option<&str>,
+    stack_export: Option<&str>,
     start_export: Option<&str>,
 ) -> Result<Box<dyn RawInstance>, EngineFailure> {
     let mut store = Store::new(engine, ());
@@ -31,14 +33,12 @@ pub(crate) fn instantiate(
         .instantiate_and_start(&mut store, module)
         .map_err(|e| map_error(&e))?;
     let gas = gas_export.and_then(|name| instance.get_global(&store, name));
-    if let Some(gas) = gas {
-        gas.set(&mut store, Val::I64(Limits::MAX_GAS as i64))
-            .map_err(|e| engine_error(format!("wasmi gas counter: {e}")))?;
-    }
+    let stack = stack_export.and_then(|name| instance.get_global(&store, name));
     let mut raw = WasmiRaw {
         store,
         instance,
         gas,
+        stack,
     };
     if let Some(start) = start_export {
         raw.call(start, &[])?;
@@ -71,6 +71,15 @@ impl RawInstance for WasmiRaw {
             .instance
             .get_func(&self.store, export)
             .ok_or_else(|| engine_error(format!("no exported function {export:?}")))?;
+        if let Some(gas) = self.gas {
+            gas.set(&mut self.store, Val::I64(Limits::MAX_GAS as i64))
+                .map_err(|e| engine_error(format!("wasmi gas counter: {e}")))?;
+        }
+        if let Some(stack) = self.stack {
+            stack
+                .set(&mut self.store, Val::I32(0))
+                .map_err(|e| engine_error(format!("wasmi stack counter: {e}")))?;
+        }
         let ty = func.ty(&self.store);
         let args: Vec<Val> = args.iter().copied().map(to_val).collect();
         let mut results: Vec<Val> = ty.results().iter().map(|_| Val::I32(0)).collect();

@@ -196,6 +196,7 @@ fn link(
 struct WasmtimeModule {
     pre: InstancePre<StoreData>,
     gas_export: Option<String>,
+    stack_export: Option<String>,
     start_export: Option<String>,
 }
 
@@ -217,6 +218,7 @@ impl Backend for WasmtimeBackend {
         Ok(Box::new(WasmtimeModule {
             pre,
             gas_export: module.gas_export().map(str::to_owned),
+            stack_export: module.stack_export().map(str::to_owned),
             start_export: module.start_export().map(str::to_owned),
         }))
     }
@@ -227,6 +229,7 @@ impl CompiledModule for WasmtimeModule {
         raw::instantiate(
             self.pre.module(),
             self.gas_export.as_deref(),
+            self.stack_export.as_deref(),
             self.start_export.as_deref(),
         )
     }

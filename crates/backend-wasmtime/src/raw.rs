@@ -10,6 +10,7 @@ pub(crate) struct WasmtimeRaw {
     store: Store<()>,
     instance: Instance,
     gas: Option<Global>,
+    stack: Option<Global>,
 }
 
 fn engine_error(message: String) -> EngineFailure {
@@ -19,6 +20,7 @@ fn engine_error(message: String) -> EngineFailure {
 pub(crate) fn instantiate(
     module: &Module,
     gas_export: Option<&str>,
+    stack_export: Option<&str>,
     start_export: Option<&str>,
 ) -> Result<Box<dyn RawInstance>, EngineFailure> {
     let mut store = Store::new(module.engine(), ());
@@ -26,14 +28,12 @@ pub(crate) fn instantiate(
     store.set_epoch_deadline(1 << 40);
     let instance = Instance::new(&mut store, module, &[]).map_err(|e| map_error(&e))?;
     let gas = gas_export.and_then(|name| instance.get_global(&mut store, name));
-    if let Some(gas) = gas {
-        gas.set(&mut store, Val::I64(Limits::MAX_GAS as i64))
-            .map_err(|e| engine_error(format!("wasmtime gas counter: {e:#}")))?;
-    }
+    let stack = stack_export.and_then(|name| instance.get_global(&mut store, name));
     let mut raw = WasmtimeRaw {
         store,
         instance,
         gas,
+        stack,
     };
     if let Some(start) = start_export {
         raw.call(start, &[])?;
@@ -66,6 +66,15 @@ impl RawInstance for WasmtimeRaw {
             .instance
             .get_func(&mut self.store, export)
             .ok_or_else(|| engine_error(format!("no exported function {export:?}")))?;
+        if let Some(gas) = self.gas {
+            gas.set(&mut self.store, Val::I64(Limits::MAX_GAS as i64))
+                .map_err(|e| engine_error(format!("wasmtime gas counter: {e:#}")))?;
+        }
+        if let Some(stack) = self.stack {
+            stack
+                .set(&mut self.store, Val::I32(0))
+                .map_err(|e| engine_error(format!("wasmtime stack counter: {e:#}")))?;
+        }
         let ty = func.ty(&self.store);
         let args: Vec<Val> = args.iter().copied().map(to_val).collect();
         let mut results: Vec<Val> = ty.results().map(|_| Val::I32(0)).collect();

@@ -26,4 +26,5 @@ pub mod expect;
 pub mod fuzz;
 pub mod report;
 pub mod runner;
+pub mod spec;
 pub mod suite;

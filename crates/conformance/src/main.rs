@@ -3,6 +3,7 @@
 //! * `conformance run GUEST --call EXPORT [options]`: one guest on each
 //!   selected backend, outcomes compared (table or `--json`).
 //! * `conformance suite [--backend NAME] [--json]`: the project's corpus.
+//! * `conformance spec [--dir DIR]`: the spec testsuite, raw and prepared.
 //! * `conformance fuzz [--seconds N | --iterations N] [--seed S] [--out DIR]`:
 //!   differential fuzzing.
 //!
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use conformance::fuzz::Fuzzer;
 use conformance::runner::{Invocation, Runners, load_guest};
-use conformance::{corpus, report, suite};
+use conformance::{corpus, report, spec, suite};
 use runtime::{BackendKind, ExecutionContext, GasSchedule, Limits};
 
 #[derive(Parser)]
@@ -43,6 +44,21 @@ enum Command {
         #[arg(long = "backend", value_name = "NAME")]
         backends: Vec<String>,
         /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the WebAssembly spec testsuite through every backend, with and
+    /// without preparation.
+    Spec {
+        /// The folder of `.wast` files (default: $WASM_SPEC_TESTSUITE, then
+        /// ../shared/spec-testsuite).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// `all`, or one of wasmtime, wasmer, wasmi (repeatable; an extension
+        /// of CLI.md).
+        #[arg(long = "backend", value_name = "NAME")]
+        backends: Vec<String>,
+        /// Print one JSON object instead of a table (an extension of CLI.md).
         #[arg(long)]
         json: bool,
     },
@@ -209,6 +225,22 @@ fn run_suite(backends: &[String], json: bool) -> Result<ExitCode, Usage> {
     })
 }
 
+fn run_spec(dir: Option<PathBuf>, backends: &[String], json: bool) -> Result<ExitCode, Usage> {
+    let kinds = parse_backends(backends)?;
+    let dir = dir.unwrap_or_else(spec::default_dir);
+    let report = spec::run_spec(&dir, &kinds).map_err(|e| Usage(e.to_string()))?;
+    if json {
+        println!("{}", spec::json(&report));
+    } else {
+        print!("{}", spec::table(&report));
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
     use rand_chacha::ChaCha20Rng;
     use rand_core::{RngCore, SeedableRng};
@@ -312,6 +344,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(args),
         Command::Suite { backends, json } => run_suite(&backends, json),
+        Command::Spec {
+            dir,
+            backends,
+            json,
+        } => run_spec(dir, &backends, json),
         Command::Fuzz(args) => fuzz(args),
     };
     result.unwrap_or_else(|Usage(message)| {

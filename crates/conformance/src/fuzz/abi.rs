@@ -110,7 +110,7 @@ pub fn generate(b: &mut Bytes<'_>) -> Vec<u8> {
     let mut body = Function::new([]);
     let calls = 1 + b.byte() % 40;
     for _ in 0..calls {
-        if b.byte() % 16 == 0 {
+        if b.byte().is_multiple_of(16) {
             body.instruction(&Instruction::I32Const(1));
             body.instruction(&Instruction::MemoryGrow(0));
             body.instruction(&Instruction::Drop);
@@ -162,7 +162,7 @@ pub fn invocation(b: &mut Bytes<'_>) -> Invocation {
     invocation.context.seed = std::array::from_fn(|_| b.byte());
     invocation.context.timestamp_ns = b.u64();
     // Mostly enough gas; one case in four runs out somewhere in the middle.
-    invocation.context.limits.gas = if b.byte() % 4 == 0 {
+    invocation.context.limits.gas = if b.byte().is_multiple_of(4) {
         b.u64() % 20_000
     } else {
         200_000 + b.u64() % 2_000_000

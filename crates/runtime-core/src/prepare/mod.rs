@@ -29,7 +29,7 @@ use crate::limits::Limits;
 
 /// The version of the preparation pipeline; part of the cache key. Bump it
 /// whenever preparation produces other bytes for the same input.
-pub const PREPARATION_VERSION: u32 = 2;
+pub const PREPARATION_VERSION: u32 = 4;
 
 /// The signature of an exported function, as counts of each value type are
 /// not needed: the runtime only calls `[] -> []` exports.
@@ -50,6 +50,7 @@ pub struct PreparedModule {
     exports_memory: bool,
     start_export: Option<String>,
     gas_export: Option<String>,
+    stack_export: Option<String>,
 }
 
 impl PreparedModule {
@@ -83,6 +84,15 @@ impl PreparedModule {
     /// [`HostState::end_guest`](crate::HostState::end_guest).
     pub fn gas_export(&self) -> Option<&str> {
         self.gas_export.as_deref()
+    }
+
+    /// The exported `i32` global holding the instrumented stack height;
+    /// `None` when the module defines no function. Only raw instances use
+    /// it: a trap unwinds frames without popping their height, so a raw
+    /// instance resets it (and the gas counter) before each call from
+    /// outside. An ABI execution never reuses an instance.
+    pub fn stack_export(&self) -> Option<&str> {
+        self.stack_export.as_deref()
     }
 
     /// Whether the module exports its memory as `"memory"`.
@@ -175,6 +185,7 @@ fn prepare_inner(
         code: rewritten.code.into(),
         start_export: rewritten.start_export,
         gas_export: rewritten.gas_export,
+        stack_export: rewritten.stack_export,
         key: if instrument {
             cache_key(wasm, limits, schedule)
         } else {

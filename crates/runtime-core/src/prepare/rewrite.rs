@@ -4,6 +4,11 @@
 //!
 //! * the memory section: each maximum is clamped to `max_memory_pages`, so
 //!   `memory.grow` past the limit returns `-1` on every engine;
+//! * the table section: a declared maximum becomes the table's size. Tables
+//!   cannot grow in the allowed feature set, so this is unobservable, and
+//!   wasmer refuses to instantiate tables whose declared maximum is huge
+//!   (over 2^27) where wasmtime and wasmi accept them — found by the
+//!   adversarial corpus (`adv.table_max_huge`);
 //! * the start section is removed and its function exported under a
 //!   reserved name ([`Rewritten::start_export`]); the runtime calls it right
 //!   after instantiation, before the export. Instantiation still initialises
@@ -21,7 +26,7 @@ use std::collections::HashMap;
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, ExportKind, ExportSection, FunctionSection, GlobalSection,
-    GlobalType, MemorySection, RawSection, SectionId, TypeSection, ValType,
+    GlobalType, MemorySection, RawSection, SectionId, TableSection, TypeSection, ValType,
 };
 use wasmparser::{Parser, Payload, TypeRef};
 
@@ -35,6 +40,9 @@ use crate::limits::Limits;
 const START_EXPORT: &str = "__runtime_start";
 /// The export name of the gas counter, unless a module already uses it.
 const GAS_EXPORT: &str = "__runtime_gas";
+/// The export name of the stack-height counter, unless a module already
+/// uses it.
+const STACK_EXPORT: &str = "__runtime_stack";
 
 pub(super) struct Rewritten {
     pub(super) code: Vec<u8>,
@@ -43,10 +51,13 @@ pub(super) struct Rewritten {
     /// The name the gas counter is exported under; `None` when the module
     /// defines no function (it then runs no code).
     pub(super) gas_export: Option<String>,
+    /// The name the stack-height counter is exported under (with the gas
+    /// counter's condition).
+    pub(super) stack_export: Option<String>,
 }
 
-/// Clamps each memory's declared maximum to the limit; re-encodes the rest
-/// unchanged.
+/// Clamps each memory's declared maximum to the limit and each table's to
+/// its size; re-encodes the rest unchanged.
 struct Reencoder {
     max_memory_pages: u64,
 }
@@ -63,6 +74,18 @@ impl Reencode for Reencoder {
             ty.maximum
                 .map_or(self.max_memory_pages, |m| m.min(self.max_memory_pages)),
         );
+        Ok(ty)
+    }
+
+    fn table_type(
+        &mut self,
+        table_ty: wasmparser::TableType,
+    ) -> Result<wasm_encoder::TableType, reencode::Error<Self::Error>> {
+        let mut ty = reencode::utils::table_type(self, table_ty)?;
+        // Without reference types a table cannot grow (no `table.grow`, no
+        // imported tables), so its declared maximum is unobservable: set it
+        // to the table's size, which every engine accepts.
+        ty.maximum = ty.maximum.map(|_| ty.minimum);
         Ok(ty)
     }
 }
@@ -163,6 +186,7 @@ pub(super) fn rewrite(
         .map(|_| unique_name(START_EXPORT, &shape.export_names));
     let instrumented = instrument && shape.defined_functions > 0;
     let gas_export = instrumented.then(|| unique_name(GAS_EXPORT, &shape.export_names));
+    let stack_export = instrumented.then(|| unique_name(STACK_EXPORT, &shape.export_names));
 
     // Appended indices.
     let plan = Plan {
@@ -226,6 +250,9 @@ pub(super) fn rewrite(
         }
         if let Some(name) = &gas_export {
             exports.export(name, ExportKind::Global, plan.gas_global);
+        }
+        if let Some(name) = &stack_export {
+            exports.export(name, ExportKind::Global, plan.stack_global);
         }
     };
     let mut function_index = 0usize;
@@ -302,6 +329,13 @@ pub(super) fn rewrite(
                     .map_err(failed)?;
                 module.section(&memories);
             }
+            Payload::TableSection(reader) => {
+                let mut tables = TableSection::new();
+                reencoder
+                    .parse_table_section(&mut tables, reader)
+                    .map_err(failed)?;
+                module.section(&tables);
+            }
             Payload::GlobalSection(reader) => {
                 let mut globals = GlobalSection::new();
                 reencoder
@@ -349,5 +383,6 @@ pub(super) fn rewrite(
         code: module.finish(),
         start_export,
         gas_export,
+        stack_export,
     })
 }
