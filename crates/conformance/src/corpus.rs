@@ -14,7 +14,11 @@ use runtime::{ExecutionContext, GasSchedule, Limits, Status};
 use crate::expect::Expect;
 use crate::runner::{Invocation, guest_bytes};
 
+mod adversarial;
+mod apps;
 mod determinism;
+use adversarial::adversarial_cases;
+use apps::app_cases;
 use determinism::determinism_cases;
 
 /// Where a case's module comes from.
@@ -26,6 +30,9 @@ pub enum Guest {
     Wat(&'static str),
     /// Raw bytes (for malformed modules).
     Bytes(&'static [u8]),
+    /// A module generated in Rust (too big or too odd for WAT): a name for
+    /// tables and the generator.
+    Generated(&'static str, fn() -> Vec<u8>),
 }
 
 impl Guest {
@@ -43,6 +50,7 @@ impl Guest {
                 guest_bytes(text.as_bytes()).unwrap_or_else(|e| panic!("inline guest: {e}"))
             }
             Guest::Bytes(bytes) => bytes.to_vec(),
+            Guest::Generated(_, generate) => generate(),
         }
     }
 
@@ -52,6 +60,7 @@ impl Guest {
             Guest::File(name, _) => name,
             Guest::Wat(_) => "(inline)",
             Guest::Bytes(_) => "(bytes)",
+            Guest::Generated(name, _) => name,
         }
     }
 }
@@ -144,6 +153,8 @@ pub fn cases(s: &GasSchedule) -> Vec<Case> {
     cases.extend(rejection_cases());
     cases.extend(static_limit_cases());
     cases.extend(determinism_cases(s, &base));
+    cases.extend(app_cases(s, &base));
+    cases.extend(adversarial_cases(s, &base));
     cases
 }
 

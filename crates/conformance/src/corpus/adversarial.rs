@@ -1,0 +1,1612 @@
+//! Adversarial guests: modules built to break the runtime — compile bombs,
+//! huge memories and tables, endless loops and recursion, hostile pointers
+//! for every host function, invalid UTF-8, abuse of every per-execution
+//! limit, disallowed features, forged imports, NaN smuggling. Each must end
+//! in one typed outcome (a trap, a host error or a rejection of the exact
+//! kind `ABI.md` names), commit nothing and never panic the host; the
+//! harness also checks that a failed call leaves the pre-state as it was.
+//!
+//! Modules too big or too odd for WAT (ten thousand functions, a local
+//! count of `u32::MAX`) are generated here with `wasm-encoder`.
+
+use host_abi::HostFunction;
+use runtime::{Event, FRAME_OVERHEAD, GasSchedule, Limits};
+use wasm_encoder::{
+    CodeSection, ConstExpr, CustomSection, DataSection, ElementSection, Elements, EntityType,
+    ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType, ImportSection,
+    Instruction, MemorySection, MemoryType, Module, RefType, TableSection, TableType, TypeSection,
+    ValType,
+};
+
+use super::{Case, Guest, kv, le};
+use crate::expect::Expect;
+
+macro_rules! guest {
+    ($name:literal) => {
+        Guest::File(
+            concat!($name, ".wat"),
+            include_str!(concat!("../../guests/", $name, ".wat")),
+        )
+    };
+}
+
+/// The adversarial cases.
+pub(super) fn adversarial_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
+    let mut cases = bomb_cases(s);
+    cases.extend(memory_and_table_cases(s));
+    cases.extend(loop_and_recursion_cases(s));
+    cases.extend(start_cases());
+    cases.extend(pointer_cases(s, base));
+    cases.extend(utf8_cases());
+    cases.extend(abuse_cases());
+    cases.extend(feature_cases());
+    cases.extend(import_cases());
+    cases.extend(export_cases());
+    cases.extend(nan_cases());
+    cases.extend(misc_cases());
+    cases
+}
+
+/// A case calling "main" of an inline WAT module.
+fn wat(name: &str, text: &'static str, expect: Expect) -> Case {
+    Case::new(&format!("adv.{name}"), Guest::Wat(text), "main", expect)
+}
+
+/// A case calling "main" of a generated module.
+fn generated(name: &'static str, generate: fn() -> Vec<u8>, expect: Expect) -> Case {
+    Case::new(
+        &format!("adv.{name}"),
+        Guest::Generated(name, generate),
+        "main",
+        expect,
+    )
+}
+
+/// A rejection for a static limit, naming it.
+fn over(limit: &'static str) -> Expect {
+    Expect::rejected("StaticLimitExceeded").naming(limit)
+}
+
+/// The pre-state the cases that write `k` before failing start from.
+const PRE: &[(&[u8], &[u8])] = &[(b"k", b"old"), (b"z", b"other")];
+
+// ---------------------------------------------------------------------------
+// Generated modules
+
+/// A body that does nothing.
+fn empty_body() -> Function {
+    let mut f = Function::new([]);
+    f.instruction(&Instruction::End);
+    f
+}
+
+/// Type 0 is `[] -> []`, type 1 `[] -> [i64]` (time_now); `imports`
+/// imports of time_now, then `defined` empty functions of type 0, the first
+/// exported as "main".
+fn functions_module(imports: u32, defined: u32) -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    types.ty().function([], [ValType::I64]);
+    m.section(&types);
+    if imports > 0 {
+        let mut section = ImportSection::new();
+        for _ in 0..imports {
+            section.import("env", "time_now", EntityType::Function(1));
+        }
+        m.section(&section);
+    }
+    let mut functions = FunctionSection::new();
+    for _ in 0..defined {
+        functions.function(0);
+    }
+    m.section(&functions);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, imports);
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    for _ in 0..defined {
+        code.function(&empty_body());
+    }
+    m.section(&code);
+    m.finish()
+}
+
+/// One exported `[] -> []` function "main" with the given locals and body
+/// (which must end with `end`).
+fn one_function(locals: Vec<(u32, ValType)>, body: &[Instruction<'_>]) -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    m.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    m.section(&functions);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, 0);
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    let mut f = Function::new(locals);
+    for i in body {
+        f.instruction(i);
+    }
+    code.function(&f);
+    m.section(&code);
+    m.finish()
+}
+
+fn gen_many_functions() -> Vec<u8> {
+    functions_module(0, 10_001)
+}
+
+/// Imported functions count: 3 imports + 9 998 defined = 10 001.
+fn gen_functions_with_imports() -> Vec<u8> {
+    functions_module(3, 9_998)
+}
+
+/// Just under the limits: 3 imports + 9 997 defined = 10 000 functions.
+fn gen_functions_at_limit() -> Vec<u8> {
+    functions_module(3, 9_997)
+}
+
+fn gen_many_imports() -> Vec<u8> {
+    functions_module(129, 1)
+}
+
+/// CosmWasm's CWA-2023-004: one type with a thousand parameters, shared by
+/// five thousand functions.
+fn gen_wide_type_shared() -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    types.ty().function(vec![ValType::I64; 1000], []);
+    m.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    for _ in 0..5000 {
+        functions.function(1);
+    }
+    m.section(&functions);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, 0);
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    for _ in 0..5001 {
+        code.function(&empty_body());
+    }
+    m.section(&code);
+    m.finish()
+}
+
+fn gen_many_types() -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    for i in 0..1024u32 {
+        let params = if i % 2 == 0 {
+            ValType::I32
+        } else {
+            ValType::F64
+        };
+        types.ty().function(vec![params; (i % 8) as usize], []);
+    }
+    m.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    m.section(&functions);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, 0);
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    code.function(&empty_body());
+    m.section(&code);
+    m.finish()
+}
+
+/// One group of `u32::MAX` locals.
+fn gen_locals_u32_max() -> Vec<u8> {
+    one_function(vec![(u32::MAX, ValType::I64)], &[Instruction::End])
+}
+
+/// 4 097 groups of one local each.
+fn gen_locals_in_groups() -> Vec<u8> {
+    let locals = (0..4097)
+        .map(|i| {
+            (
+                1,
+                if i % 2 == 0 {
+                    ValType::I32
+                } else {
+                    ValType::F32
+                },
+            )
+        })
+        .collect();
+    one_function(locals, &[Instruction::End])
+}
+
+fn gen_many_globals() -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    m.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    m.section(&functions);
+    let mut globals = GlobalSection::new();
+    for i in 0..1025 {
+        globals.global(
+            GlobalType {
+                val_type: ValType::I32,
+                mutable: true,
+                shared: false,
+            },
+            &ConstExpr::i32_const(i),
+        );
+    }
+    m.section(&globals);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, 0);
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    code.function(&empty_body());
+    m.section(&code);
+    m.finish()
+}
+
+fn gen_many_exports() -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    m.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    m.section(&functions);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, 0);
+    for i in 0..1024 {
+        exports.export(&format!("f{i}"), ExportKind::Func, 0);
+    }
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    code.function(&empty_body());
+    m.section(&code);
+    m.finish()
+}
+
+/// A memory of one page with `segments` one-byte data segments.
+fn gen_many_data_segments() -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    m.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    m.section(&functions);
+    let mut memories = MemorySection::new();
+    memories.memory(pages(1));
+    m.section(&memories);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, 0);
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    code.function(&empty_body());
+    m.section(&code);
+    let mut data = DataSection::new();
+    for i in 0..1025 {
+        data.active(0, &ConstExpr::i32_const(i), [0xab]);
+    }
+    m.section(&data);
+    m.finish()
+}
+
+fn gen_many_element_segments() -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    m.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    m.section(&functions);
+    let mut tables = TableSection::new();
+    tables.table(funcref_table(2000, None));
+    m.section(&tables);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, 0);
+    m.section(&exports);
+    let mut elements = ElementSection::new();
+    for i in 0..1025 {
+        elements.active(
+            None,
+            &ConstExpr::i32_const(i),
+            Elements::Functions(std::borrow::Cow::Borrowed(&[0])),
+        );
+    }
+    m.section(&elements);
+    let mut code = CodeSection::new();
+    code.function(&empty_body());
+    m.section(&code);
+    m.finish()
+}
+
+/// A body of 300 000 `nop`s (over 256 KiB).
+fn gen_huge_body() -> Vec<u8> {
+    let mut body = vec![Instruction::Nop; 300_000];
+    body.push(Instruction::End);
+    one_function(Vec::new(), &body)
+}
+
+/// A valid module carrying a 5 MiB custom section (over 4 MiB).
+fn gen_huge_module() -> Vec<u8> {
+    let mut bytes = functions_module(0, 1);
+    let mut m = Module::new();
+    m.section(&CustomSection {
+        name: "padding".into(),
+        data: vec![0u8; 5 << 20].into(),
+    });
+    // A custom section may follow the others: append its encoding after the
+    // 8-byte header of a second module.
+    bytes.extend_from_slice(&m.finish()[8..]);
+    bytes
+}
+
+fn pages(minimum: u64) -> MemoryType {
+    MemoryType {
+        minimum,
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    }
+}
+
+fn funcref_table(minimum: u64, maximum: Option<u64>) -> TableType {
+    TableType {
+        element_type: RefType::FUNCREF,
+        table64: false,
+        minimum,
+        maximum,
+        shared: false,
+    }
+}
+
+/// A memory whose minimum is `u32::MAX` pages.
+fn gen_memory_u32_max() -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    m.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    m.section(&functions);
+    let mut memories = MemorySection::new();
+    memories.memory(pages(u64::from(u32::MAX)));
+    m.section(&memories);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, 0);
+    exports.export("memory", ExportKind::Memory, 0);
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    code.function(&empty_body());
+    m.section(&code);
+    m.finish()
+}
+
+/// A table whose minimum is `u32::MAX` elements.
+fn gen_table_u32_max() -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    m.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    m.section(&functions);
+    let mut tables = TableSection::new();
+    tables.table(funcref_table(u64::from(u32::MAX), None));
+    m.section(&tables);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, 0);
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    code.function(&empty_body());
+    m.section(&code);
+    m.finish()
+}
+
+/// Operand-stack height 20 000: 20 000 constants, then as many drops.
+fn gen_huge_operand_stack() -> Vec<u8> {
+    let mut body = vec![Instruction::I32Const(0); 20_000];
+    body.extend(vec![Instruction::Drop; 20_000]);
+    body.push(Instruction::End);
+    one_function(Vec::new(), &body)
+}
+
+/// 50 000 nested blocks: no operator but block structure, so no gas.
+fn gen_deep_nesting() -> Vec<u8> {
+    let mut body = vec![Instruction::Block(wasm_encoder::BlockType::Empty); 50_000];
+    body.extend(vec![Instruction::End; 50_000]);
+    body.push(Instruction::End);
+    one_function(Vec::new(), &body)
+}
+
+/// "main" calls $f (function 1), which declares 4 096 locals (the limit)
+/// and calls itself.
+fn gen_max_locals_recursion() -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    m.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    functions.function(0);
+    m.section(&functions);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, 0);
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    let mut main = Function::new([]);
+    main.instruction(&Instruction::Call(1));
+    main.instruction(&Instruction::End);
+    code.function(&main);
+    let mut f = Function::new([(4096, ValType::I64)]);
+    f.instruction(&Instruction::Call(1));
+    f.instruction(&Instruction::End);
+    code.function(&f);
+    m.section(&code);
+    m.finish()
+}
+
+/// "main" calls $f (function 1) of 64 i64 parameters (the limit), which
+/// calls itself with its own parameters.
+fn gen_max_params_recursion() -> Vec<u8> {
+    let mut m = Module::new();
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    types.ty().function(vec![ValType::I64; 64], []);
+    m.section(&types);
+    let mut functions = FunctionSection::new();
+    functions.function(0);
+    functions.function(1);
+    m.section(&functions);
+    let mut exports = ExportSection::new();
+    exports.export("main", ExportKind::Func, 0);
+    m.section(&exports);
+    let mut code = CodeSection::new();
+    let mut main = Function::new([]);
+    for i in 0..64 {
+        main.instruction(&Instruction::I64Const(i));
+    }
+    main.instruction(&Instruction::Call(1));
+    main.instruction(&Instruction::End);
+    code.function(&main);
+    let mut f = Function::new([]);
+    for i in 0..64 {
+        f.instruction(&Instruction::LocalGet(i));
+    }
+    f.instruction(&Instruction::Call(1));
+    f.instruction(&Instruction::End);
+    code.function(&f);
+    m.section(&code);
+    m.finish()
+}
+
+/// The gas a chain of calls uses until the stack overflows: `first` is
+/// entered, then `next` over and over; each is `(entry block gas, stack
+/// cost)`. A function's entry block is charged, then its cost is added and
+/// checked (`height > limit`), as `runtime_core::prepare` instruments it.
+fn gas_to_overflow(limit: u32, first: (u64, u64), next: (u64, u64)) -> u64 {
+    let limit = u64::from(limit);
+    let (mut gas, mut height) = first;
+    while height <= limit {
+        gas += next.0;
+        height += next.1;
+    }
+    gas
+}
+
+fn bomb_cases(s: &GasSchedule) -> Vec<Case> {
+    let o = &s.operators;
+    let f = u64::from(FRAME_OVERHEAD);
+    let limit = Limits::default().max_stack_height;
+    vec![
+        generated("many_functions", gen_many_functions, over("max_functions")),
+        generated(
+            "imported_functions_count",
+            gen_functions_with_imports,
+            over("max_functions"),
+        ),
+        // 10 000 functions are allowed (and compile on every engine).
+        generated("functions_at_limit", gen_functions_at_limit, Expect::ok()),
+        generated("many_imports", gen_many_imports, over("max_imports")),
+        generated(
+            "wide_type_shared_cwa_2023_004",
+            gen_wide_type_shared,
+            over("max_params"),
+        ),
+        generated("many_types", gen_many_types, over("max_types")),
+        generated("locals_u32_max", gen_locals_u32_max, over("max_locals")),
+        generated("locals_in_groups", gen_locals_in_groups, over("max_locals")),
+        generated("many_globals", gen_many_globals, over("max_globals")),
+        generated("many_exports", gen_many_exports, over("max_exports")),
+        generated(
+            "many_data_segments",
+            gen_many_data_segments,
+            over("max_data_segments"),
+        ),
+        generated(
+            "many_element_segments",
+            gen_many_element_segments,
+            over("max_element_segments"),
+        ),
+        generated("huge_body", gen_huge_body, over("max_function_body_size")),
+        generated("huge_module", gen_huge_module, over("max_module_size")),
+        wat(
+            "many_results",
+            r#"(module
+              (func (result i32 i32 i32 i32 i32 i32 i32 i32 i32)
+                (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
+                (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))
+              (func (export "main")))"#,
+            over("max_results"),
+        ),
+        // The entry block (20 000 constants and 20 000 drops) is charged,
+        // then the frame's cost, 4 + 20 000, is over the limit.
+        generated(
+            "huge_operand_stack",
+            gen_huge_operand_stack,
+            Expect::trap("StackOverflow").gas(40_000 * o.simple),
+        ),
+        generated("deep_block_nesting", gen_deep_nesting, Expect::ok().gas(0)),
+        // main: 1 call, cost f; $f: 1 call, cost f + 4 096 locals.
+        generated(
+            "max_locals_recursion",
+            gen_max_locals_recursion,
+            Expect::trap("StackOverflow").gas(gas_to_overflow(
+                limit,
+                (o.call, f),
+                (o.call, f + 4096),
+            )),
+        ),
+        // main: 64 constants and 1 call, cost f + 64 operands; $f: 64
+        // local.get and 1 call, cost f + 64 params + 64 operands.
+        generated(
+            "max_params_recursion",
+            gen_max_params_recursion,
+            Expect::trap("StackOverflow").gas(gas_to_overflow(
+                limit,
+                (64 * o.simple + o.call, f + 64),
+                (64 * o.simple + o.call, f + 128),
+            )),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Memories and tables
+
+fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
+    let o = &s.operators;
+    let default_gas = Limits::default().gas;
+    vec![
+        wat(
+            "memory_initial_over_limit",
+            r#"(module (memory (export "memory") 1025) (func (export "main")))"#,
+            over("max_memory_pages"),
+        ),
+        generated(
+            "memory_initial_u32_max",
+            gen_memory_u32_max,
+            over("max_memory_pages"),
+        ),
+        // A declared maximum of 65 536 pages is clamped to 1 024: growing by
+        // 1 024 fails, by 1 023 succeeds (old size 1), then by 1 fails.
+        wat(
+            "memory_max_clamped",
+            r#"(module
+              (import "env" "value_return" (func $ret (param i64 i64)))
+              (memory (export "memory") 1 65536)
+              (func (export "main")
+                (i64.store (i32.const 0) (i64.extend_i32_s (memory.grow (i32.const 1024))))
+                (i64.store (i32.const 8) (i64.extend_i32_s (memory.grow (i32.const 1023))))
+                (i64.store (i32.const 16) (i64.extend_i32_s (memory.grow (i32.const 1))))
+                (call $ret (i64.const 24) (i64.const 0))))"#,
+            Expect::ok().returns([le(u64::MAX), le(1), le(u64::MAX)].concat()),
+        ),
+        // Grows forever, ignoring -1: every request is charged.
+        wat(
+            "memory_grow_forever",
+            r#"(module (memory 1) (func (export "main")
+              (loop $l (drop (memory.grow (i32.const 1))) (br $l))))"#,
+            Expect::trap("GasExhausted").gas(10_000_000),
+        )
+        .limits(|l| l.gas = 10_000_000),
+        // memory.grow(-1): 2^32 - 1 pages, charged before the grow: far
+        // more than the default gas.
+        wat(
+            "memory_grow_u32_max",
+            r#"(module (memory 1) (func (export "main")
+              (drop (memory.grow (i32.const -1)))))"#,
+            Expect::trap("GasExhausted").gas(default_gas),
+        ),
+        wat(
+            "memory_copy_huge_len",
+            r#"(module (memory 1) (func (export "main")
+              (memory.copy (i32.const 0) (i32.const 0) (i32.const -1))))"#,
+            Expect::trap("GasExhausted").gas(default_gas),
+        ),
+        // With gas for it, the 2^32 - 1 bytes are charged, then the fill
+        // traps.
+        wat(
+            "memory_fill_huge_len",
+            r#"(module (memory 1) (func (export "main")
+              (memory.fill (i32.const 0) (i32.const 0) (i32.const -1))))"#,
+            Expect::trap("MemoryOutOfBounds")
+                .gas(3 * o.simple + o.bulk_base + u64::from(u32::MAX) * o.bulk_memory_byte),
+        )
+        .limits(|l| l.gas = 5_000_000_000),
+        wat(
+            "memory_init_out_of_bounds",
+            r#"(module (memory 1) (data $d "abcd") (func (export "main")
+              (memory.init $d (i32.const 65534) (i32.const 0) (i32.const 4))))"#,
+            Expect::trap("MemoryOutOfBounds"),
+        ),
+        wat(
+            "memory_copy_out_of_bounds",
+            r#"(module (memory 1) (func (export "main")
+              (memory.copy (i32.const 65535) (i32.const 0) (i32.const 2))))"#,
+            Expect::trap("MemoryOutOfBounds"),
+        ),
+        wat(
+            "table_initial_over_limit",
+            r#"(module (table 10001 funcref) (func (export "main")))"#,
+            over("max_table_size"),
+        ),
+        generated(
+            "table_initial_u32_max",
+            gen_table_u32_max,
+            over("max_table_size"),
+        ),
+        // A huge declared maximum is harmless: without reference types no
+        // code can grow a table.
+        wat(
+            "table_max_huge",
+            r#"(module
+              (import "env" "value_return" (func $ret (param i64 i64)))
+              (memory (export "memory") 1)
+              (data (i32.const 0) "ok")
+              (type $v (func))
+              (table 1 4294967295 funcref)
+              (elem (i32.const 0) $f)
+              (func $f (call $ret (i64.const 2) (i64.const 0)))
+              (func (export "main") (call_indirect (type $v) (i32.const 0))))"#,
+            Expect::ok().returns(*b"ok"),
+        ),
+        wat(
+            "elem_segment_out_of_bounds",
+            r#"(module (table 1 funcref) (func $f) (elem (i32.const 1) $f)
+              (func (export "main")))"#,
+            Expect::trap("TableOutOfBounds"),
+        ),
+        wat(
+            "table_init_out_of_bounds",
+            r#"(module (table 2 funcref) (func $f) (elem $e func $f $f)
+              (func (export "main") (table.init $e (i32.const 1) (i32.const 0) (i32.const 2))))"#,
+            Expect::trap("TableOutOfBounds"),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Endless loops and recursion
+
+fn loop_and_recursion_cases(s: &GasSchedule) -> Vec<Case> {
+    let o = &s.operators;
+    let f = u64::from(FRAME_OVERHEAD);
+    let limit = Limits::default().max_stack_height;
+    vec![
+        wat(
+            "spin_br_table",
+            r#"(module (func (export "main")
+              (loop $l (br_table $l $l (i32.const 1)))))"#,
+            Expect::trap("GasExhausted").gas(1_000_000),
+        )
+        .limits(|l| l.gas = 1_000_000),
+        wat(
+            "spin_call_indirect",
+            r#"(module (type $v (func)) (table 1 funcref) (elem (i32.const 0) $f)
+              (func $f)
+              (func (export "main")
+                (loop $l (call_indirect (type $v) (i32.const 0)) (br $l))))"#,
+            Expect::trap("GasExhausted").gas(1_000_000),
+        )
+        .limits(|l| l.gas = 1_000_000),
+        wat(
+            "spin_nested_loops",
+            r#"(module (func (export "main") (local $i i32)
+              (loop $outer
+                (local.set $i (i32.const 0))
+                (loop $inner
+                  (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                  (br_if $inner (i32.lt_u (local.get $i) (i32.const 1000))))
+                (br $outer))))"#,
+            Expect::trap("GasExhausted").gas(3_000_000),
+        )
+        .limits(|l| l.gas = 3_000_000),
+        // Writes k, then spins: the write is not committed.
+        wat(
+            "spin_after_write",
+            r#"(module
+              (import "env" "storage_write" (func $w (param i64 i64 i64 i64 i64) (result i64)))
+              (memory (export "memory") 1) (data (i32.const 0) "kv")
+              (func (export "main")
+                (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))
+                (loop $l (br $l))))"#,
+            Expect::trap("GasExhausted").gas(50_000),
+        )
+        .state(PRE)
+        .limits(|l| l.gas = 50_000),
+        // main: 1 simple, 1 call_indirect, cost f + 1 operand; $f: the same,
+        // calling itself through the table.
+        wat(
+            "recursion_call_indirect",
+            r#"(module (type $v (func)) (table 1 funcref) (elem (i32.const 0) $f)
+              (func $f (call_indirect (type $v) (i32.const 0)))
+              (func (export "main") (call_indirect (type $v) (i32.const 0))))"#,
+            Expect::trap("StackOverflow").gas(gas_to_overflow(
+                limit,
+                (o.simple + o.call_indirect, f + 1),
+                (o.simple + o.call_indirect, f + 1),
+            )),
+        ),
+        // $a -> $b -> $c -> $a ..., each 1 call and cost f.
+        wat(
+            "recursion_three_way",
+            r#"(module
+              (func $a (call $b)) (func $b (call $c)) (func $c (call $a))
+              (func (export "main") (call $a)))"#,
+            Expect::trap("StackOverflow").gas(gas_to_overflow(
+                limit,
+                (o.call, f),
+                (o.call, f),
+            )),
+        ),
+        // Recursion that writes storage at every level.
+        wat(
+            "recursion_writing_storage",
+            r#"(module
+              (import "env" "storage_write" (func $w (param i64 i64 i64 i64 i64) (result i64)))
+              (memory (export "memory") 1) (data (i32.const 0) "kv")
+              (func $f
+                (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))
+                (call $f))
+              (func (export "main") (call $f)))"#,
+            Expect::trap("StackOverflow"),
+        )
+        .state(PRE),
+        // A lower stack limit for the same guest moves nothing but the
+        // point of overflow.
+        wat(
+            "recursion_under_low_stack_limit",
+            r#"(module (func $f (call $f)) (func (export "main") (call $f)))"#,
+            Expect::trap("StackOverflow").gas(gas_to_overflow(10, (o.call, f), (o.call, f))),
+        )
+        .limits(|l| l.max_stack_height = 10),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Start functions
+
+fn start_cases() -> Vec<Case> {
+    vec![
+        wat(
+            "start_division_by_zero",
+            r#"(module (func $s (drop (i32.div_u (i32.const 1) (i32.const 0)))) (start $s)
+              (func (export "main")))"#,
+            Expect::trap("IntegerDivisionByZero"),
+        ),
+        wat(
+            "start_out_of_bounds_load",
+            r#"(module (memory 1) (func $s (drop (i32.load (i32.const 70000)))) (start $s)
+              (func (export "main")))"#,
+            Expect::trap("MemoryOutOfBounds"),
+        ),
+        wat(
+            "start_write_then_unreachable",
+            r#"(module
+              (import "env" "storage_write" (func $w (param i64 i64 i64 i64 i64) (result i64)))
+              (memory (export "memory") 1) (data (i32.const 0) "kv")
+              (func $s
+                (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))
+                unreachable)
+              (start $s)
+              (func (export "main")))"#,
+            Expect::trap("Unreachable"),
+        )
+        .state(PRE),
+        wat(
+            "start_spins",
+            r#"(module (func $s (loop $l (br $l))) (start $s) (func (export "main")))"#,
+            Expect::trap("GasExhausted").gas(100_000),
+        )
+        .limits(|l| l.gas = 100_000),
+        wat(
+            "start_recursion",
+            r#"(module (func $s (call $s)) (start $s) (func (export "main")))"#,
+            Expect::trap("StackOverflow"),
+        ),
+        wat(
+            "start_panics",
+            r#"(module
+              (import "env" "panic_utf8" (func $p (param i64 i64)))
+              (import "env" "storage_write" (func $w (param i64 i64 i64 i64 i64) (result i64)))
+              (memory (export "memory") 1) (data (i32.const 0) "kvfrom start")
+              (func $s
+                (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))
+                (call $p (i64.const 10) (i64.const 2)))
+              (start $s)
+              (func (export "main")))"#,
+            Expect::panic("from start"),
+        )
+        .state(PRE),
+        // The export would return data; the start function's trap comes
+        // first, so it never runs.
+        wat(
+            "start_trap_before_export",
+            r#"(module
+              (import "env" "value_return" (func $r (param i64 i64)))
+              (memory (export "memory") 1)
+              (func $s (drop (i64.rem_s (i64.const 1) (i64.const 0))))
+              (start $s)
+              (func (export "main") (call $r (i64.const 1) (i64.const 0))))"#,
+            Expect::trap("IntegerDivisionByZero"),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Hostile pointers (guests/adv_pointers.wat)
+
+fn pointer_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
+    use HostFunction::*;
+    let o = &s.operators;
+    let g = || guest!("adv_pointers");
+    // Gas: only base costs are charged for the failing call (its bounds
+    // come before any per-byte charge). $touch is one block (6 simple,
+    // 1 call) and a storage_write of k=v over the 3-byte "old" of PRE, which
+    // goes to register 0; each export is one block of `simple` simple
+    // operators and `calls` calls (the call of $touch included), its other
+    // host calls, then the failing one's base.
+    let touch = 6 * o.simple
+        + o.call
+        + base(StorageWrite)
+        + (s.memory_read_byte + s.storage_key_byte)
+        + (s.memory_read_byte + s.storage_value_byte)
+        + 3 * (s.storage_value_byte + s.register_byte);
+    let violation = |export: &'static str, simple: u64, calls: u64, host: u64| {
+        Case::new(
+            &format!("adv.ptr.{export}"),
+            g(),
+            export,
+            Expect::host_error("MemoryAccessViolation")
+                .gas(touch + simple * o.simple + calls * o.call + host),
+        )
+        .state(PRE)
+    };
+    // write_register of n bytes, then read_register.
+    let read_host = |n: u64| base(WriteRegister) + n * s.memory_read_byte + base(ReadRegister);
+    let grow = o.bulk_base + o.memory_grow_page;
+    vec![
+        violation("read_register_at_end", 5, 3, read_host(1)),
+        violation("read_register_straddles_end", 5, 3, read_host(2)),
+        violation("read_register_ptr_overflow", 5, 3, read_host(2)),
+        violation("read_register_high_bits", 5, 3, read_host(1)),
+        violation("write_register_huge_len", 3, 2, base(WriteRegister)),
+        violation("write_register_ptr_overflow", 3, 2, base(WriteRegister)),
+        violation("write_register_high_bits", 3, 2, base(WriteRegister)),
+        violation("value_return_huge_len", 2, 2, base(ValueReturn)),
+        violation("value_return_ptr_overflow", 2, 2, base(ValueReturn)),
+        violation("value_return_high_bits", 2, 2, base(ValueReturn)),
+        violation("panic_huge_len", 2, 2, base(PanicUtf8)),
+        violation("panic_ptr_overflow", 2, 2, base(PanicUtf8)),
+        violation("panic_high_bits", 2, 2, base(PanicUtf8)),
+        violation("log_huge_len", 2, 2, base(LogUtf8)),
+        violation("log_ptr_overflow", 2, 2, base(LogUtf8)),
+        violation("log_high_bits", 2, 2, base(LogUtf8)),
+        violation("log_empty_high_bits", 2, 2, base(LogUtf8)),
+        violation("event_kind_at_end", 4, 2, base(EmitEvent)),
+        violation("event_kind_high_bits", 4, 2, base(EmitEvent)),
+        violation("event_data_huge_len", 4, 2, base(EmitEvent)),
+        violation("event_data_ptr_overflow", 4, 2, base(EmitEvent)),
+        // 5 arguments and a drop.
+        violation("storage_write_key_huge_len", 6, 2, base(StorageWrite)),
+        violation("storage_write_key_ptr_overflow", 6, 2, base(StorageWrite)),
+        violation("storage_write_value_huge_len", 6, 2, base(StorageWrite)),
+        violation("storage_write_key_high_bits", 6, 2, base(StorageWrite)),
+        violation("storage_write_value_high_bits", 6, 2, base(StorageWrite)),
+        violation("storage_read_key_at_end", 4, 2, base(StorageRead)),
+        violation("storage_read_key_huge_len", 4, 2, base(StorageRead)),
+        violation("storage_read_key_overflow", 4, 2, base(StorageRead)),
+        violation("storage_remove_key_huge_len", 4, 2, base(StorageRemove)),
+        violation("storage_remove_key_overflow", 4, 2, base(StorageRemove)),
+        violation("storage_remove_key_high_bits", 4, 2, base(StorageRemove)),
+        violation("storage_has_key_high_bits", 3, 2, base(StorageHasKey)),
+        violation("storage_has_key_huge_len", 3, 2, base(StorageHasKey)),
+        violation("storage_has_key_straddles_end", 3, 2, base(StorageHasKey)),
+        violation("sha256_huge_len", 3, 2, base(Sha256)),
+        violation("sha256_ptr_overflow", 3, 2, base(Sha256)),
+        violation("sha256_at_end", 3, 2, base(Sha256)),
+        violation("sha256_high_bits", 3, 2, base(Sha256)),
+        violation("random_huge_len", 2, 2, base(RandomBytes)),
+        violation("random_ptr_overflow", 2, 2, base(RandomBytes)),
+        violation("random_high_bits", 2, 2, base(RandomBytes)),
+        // memory.grow by one page (a constant, the grow, a drop), then the
+        // log one byte past the new end.
+        violation("grown_memory_end", 4, 2, grow + base(LogUtf8)),
+        // In bounds, over the key limit: the limit's error, still before
+        // any per-byte gas.
+        Case::new(
+            "adv.ptr.key_in_bounds_over_limit",
+            g(),
+            "key_in_bounds_over_limit",
+            Expect::host_error("KeyLengthExceeded")
+                .gas(touch + 3 * o.simple + 2 * o.call + base(StorageHasKey)),
+        )
+        .state(PRE),
+        Case::new(
+            "adv.ptr.grown_memory_is_addressable",
+            g(),
+            "grown_memory_is_addressable",
+            Expect::ok().logs(["\0\0\0", ""]),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Invalid UTF-8 (guests/adv_utf8.wat)
+
+fn utf8_cases() -> Vec<Case> {
+    let g = || guest!("adv_utf8");
+    let text = "h\u{e9}llo \u{2713} \u{1f600}";
+    let bad = |export: &'static str, logs: &[&str]| {
+        Case::new(
+            &format!("adv.utf8.{export}"),
+            g(),
+            export,
+            Expect::host_error("BadUtf8").logs(logs.to_vec()),
+        )
+        .state(PRE)
+    };
+    vec![
+        bad("log_overlong", &[]),
+        bad("log_surrogate", &[]),
+        bad("log_truncated_sequence", &[text]),
+        bad("event_kind_above_max", &[]),
+        bad("event_kind_lone_continuation", &[text]),
+        bad("panic_overlong", &[]),
+        bad("panic_cut_multibyte", &[]),
+        Case::new(
+            "adv.utf8.valid_multibyte",
+            g(),
+            "valid_multibyte",
+            Expect::ok()
+                .logs([text])
+                .events([("x", vec![0xc0, 0x80]), (text, Vec::new())]),
+        ),
+        Case::new(
+            "adv.utf8.panic_multibyte",
+            g(),
+            "panic_multibyte",
+            Expect::panic(text),
+        )
+        .state(PRE),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Limit abuse (guests/adv_abuse.wat)
+
+fn abuse_cases() -> Vec<Case> {
+    let g = || guest!("adv_abuse");
+    let case = |export: &'static str, expect: Expect| {
+        Case::new(&format!("adv.abuse.{export}"), g(), export, expect).state(PRE)
+    };
+    let max_logs = usize::try_from(Limits::default().max_logs).unwrap_or(0);
+    vec![
+        case(
+            "registers_too_many_sha256",
+            Expect::host_error("TooManyRegisters"),
+        ),
+        case(
+            "registers_too_many_input",
+            Expect::host_error("TooManyRegisters"),
+        ),
+        case(
+            "registers_too_many_storage_read",
+            Expect::host_error("TooManyRegisters"),
+        ),
+        case(
+            "register_replace_forever",
+            Expect::trap("GasExhausted").gas(1_000_000),
+        )
+        .limits(|l| l.gas = 1_000_000),
+        case(
+            "register_too_big",
+            Expect::host_error("RegisterSizeExceeded"),
+        ),
+        case("register_at_max_size", Expect::ok().returns(le(16 << 20))),
+        case(
+            "registers_total_exceeded",
+            Expect::host_error("RegistersMemoryExceeded"),
+        ),
+        case(
+            "registers_total_replace_fits",
+            Expect::ok().returns(le(16 << 20)),
+        ),
+        case("read_unset_max_id", Expect::host_error("InvalidRegisterId")),
+        case("register_max_id", Expect::ok().returns(le(1))),
+        Case::new(
+            "adv.abuse.storage_read_into_small_register",
+            g(),
+            "storage_read_into_small_register",
+            Expect::host_error("RegisterSizeExceeded"),
+        )
+        .state(&[(b"k", b"eleven byte")])
+        .limits(|l| l.max_register_size = 10),
+        case(
+            "logs_empty_forever",
+            Expect::host_error("TooManyLogs").logs(vec![""; max_logs]),
+        ),
+        case(
+            "log_one_long_line",
+            Expect::host_error("TotalLogLengthExceeded"),
+        ),
+        case(
+            "log_fill_then_one_more",
+            Expect::host_error("TotalLogLengthExceeded").logs(["\0".repeat(16 << 10)]),
+        ),
+        case("events_empty_forever", Expect::host_error("TooManyEvents")),
+        case(
+            "event_long_kind",
+            Expect::host_error("EventDataLengthExceeded"),
+        ),
+        case(
+            "event_long_data",
+            Expect::host_error("EventDataLengthExceeded"),
+        ),
+        case(
+            "event_split_over_limit",
+            Expect::host_error("EventDataLengthExceeded"),
+        ),
+        Case::new(
+            "adv.abuse.event_split_at_limit",
+            g(),
+            "event_split_at_limit",
+            Expect {
+                events: vec![Event {
+                    kind: "\0".repeat(8 << 10),
+                    data: vec![0u8; 8 << 10],
+                }],
+                ..Expect::ok()
+            },
+        ),
+        case("panic_long_message", Expect::panic(&"A".repeat(60_000))),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Disallowed features not covered by corpus.rs's reject.* cases
+
+fn feature_cases() -> Vec<Case> {
+    let disallowed = |name: &str, text: &'static str| {
+        wat(
+            &format!("feature.{name}"),
+            text,
+            Expect::rejected("DisallowedFeature"),
+        )
+    };
+    vec![
+        disallowed(
+            "ref_null",
+            r#"(module (func (export "main") (drop (ref.null func))))"#,
+        ),
+        disallowed(
+            "ref_is_null",
+            r#"(module (func (export "main") (drop (ref.is_null (ref.null extern)))))"#,
+        ),
+        disallowed(
+            "ref_func",
+            r#"(module (func $f) (elem declare func $f)
+              (func (export "main") (drop (ref.func $f))))"#,
+        ),
+        disallowed(
+            "table_size",
+            r#"(module (table 1 funcref) (func (export "main") (drop (table.size 0))))"#,
+        ),
+        disallowed(
+            "table_grow",
+            r#"(module (table 1 funcref)
+              (func (export "main") (drop (table.grow 0 (ref.null func) (i32.const 1)))))"#,
+        ),
+        disallowed(
+            "table_fill",
+            r#"(module (table 1 funcref)
+              (func (export "main") (table.fill 0 (i32.const 0) (ref.null func) (i32.const 1))))"#,
+        ),
+        disallowed(
+            "typed_select",
+            r#"(module (func (export "main")
+              (drop (select (result i32) (i32.const 1) (i32.const 2) (i32.const 0)))))"#,
+        ),
+        disallowed(
+            "return_call_indirect",
+            r#"(module (type $v (func)) (table 1 funcref)
+              (func (export "main") (return_call_indirect (type $v) (i32.const 0))))"#,
+        ),
+        disallowed(
+            "call_ref",
+            r#"(module (type $v (func)) (func $f) (elem declare func $f)
+              (func (export "main") (call_ref $v (ref.func $f))))"#,
+        ),
+        disallowed(
+            "wide_arithmetic",
+            r#"(module (func (export "main")
+              (i64.add128 (i64.const 1) (i64.const 0) (i64.const 2) (i64.const 0))
+              drop drop))"#,
+        ),
+        disallowed(
+            "custom_page_size",
+            r#"(module (memory 1 (pagesize 1)) (func (export "main")))"#,
+        ),
+        disallowed(
+            "simd_load",
+            r#"(module (memory 1) (func (export "main") (drop (v128.load (i32.const 0)))))"#,
+        ),
+        disallowed(
+            "atomic_fence",
+            r#"(module (func (export "main") (atomic.fence)))"#,
+        ),
+        disallowed(
+            "try_table",
+            r#"(module (func (export "main") (block $b (try_table (catch_all $b)))))"#,
+        ),
+        disallowed(
+            "legacy_exceptions",
+            r#"(module (func (export "main") try catch_all end))"#,
+        ),
+        disallowed(
+            "i31",
+            r#"(module (func (export "main") (drop (ref.i31 (i32.const 0)))))"#,
+        ),
+        disallowed(
+            "table64",
+            r#"(module (table i64 1 funcref) (func (export "main")))"#,
+        ),
+        disallowed(
+            "passive_externref_table",
+            r#"(module (table 1 externref) (func (export "main")))"#,
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Unknown and mistyped imports
+
+fn import_cases() -> Vec<Case> {
+    let mistyped = |name: &str, text: &'static str| {
+        wat(
+            &format!("import.{name}"),
+            text,
+            Expect::rejected("MistypedImport"),
+        )
+    };
+    let unknown = |name: &str, text: &'static str| {
+        wat(
+            &format!("import.{name}"),
+            text,
+            Expect::rejected("UnknownImport"),
+        )
+    };
+    vec![
+        mistyped(
+            "wrong_param_count",
+            r#"(module (import "env" "storage_write" (func (param i64 i64 i64 i64) (result i64)))
+              (memory (export "memory") 1) (func (export "main")))"#,
+        ),
+        mistyped(
+            "i32_pointers",
+            r#"(module (import "env" "log_utf8" (func (param i32 i32)))
+              (memory (export "memory") 1) (func (export "main")))"#,
+        ),
+        mistyped(
+            "missing_result",
+            r#"(module (import "env" "storage_read" (func (param i64 i64 i64)))
+              (memory (export "memory") 1) (func (export "main")))"#,
+        ),
+        mistyped(
+            "extra_result",
+            r#"(module (import "env" "value_return" (func (param i64 i64) (result i64)))
+              (memory (export "memory") 1) (func (export "main")))"#,
+        ),
+        mistyped(
+            "float_params",
+            r#"(module (import "env" "random_bytes" (func (param f64 f64)))
+              (memory (export "memory") 1) (func (export "main")))"#,
+        ),
+        mistyped(
+            "two_results",
+            r#"(module (import "env" "register_len" (func (param i64) (result i64 i64)))
+              (func (export "main")))"#,
+        ),
+        mistyped(
+            "param_for_time_now",
+            r#"(module (import "env" "time_now" (func (param i64) (result i64)))
+              (func (export "main")))"#,
+        ),
+        // A good import first does not excuse a bad one after it.
+        mistyped(
+            "second_import_mistyped",
+            r#"(module
+              (import "env" "gas_left" (func (result i64)))
+              (import "env" "gas_left" (func (result f64)))
+              (func (export "main")))"#,
+        ),
+        unknown(
+            "global",
+            r#"(module (import "env" "gas" (global i64)) (func (export "main")))"#,
+        ),
+        unknown(
+            "global_with_abi_name",
+            r#"(module (import "env" "time_now" (global (mut i64))) (func (export "main")))"#,
+        ),
+        unknown(
+            "table",
+            r#"(module (import "env" "table" (table 1 funcref)) (func (export "main")))"#,
+        ),
+        unknown(
+            "memory_with_max",
+            r#"(module (import "env" "memory" (memory 1 1)) (func (export "main")))"#,
+        ),
+        unknown(
+            "case_mismatch",
+            r#"(module (import "env" "Log_utf8" (func (param i64 i64)))
+              (memory (export "memory") 1) (func (export "main")))"#,
+        ),
+        unknown(
+            "empty_name",
+            r#"(module (import "env" "" (func)) (func (export "main")))"#,
+        ),
+        unknown(
+            "trailing_nul",
+            r#"(module (import "env" "time_now\00" (func (result i64))) (func (export "main")))"#,
+        ),
+        unknown(
+            "other_module",
+            r#"(module (import "ENV" "time_now" (func (result i64))) (func (export "main")))"#,
+        ),
+        unknown(
+            "runtime_internal_name",
+            r#"(module (import "env" "__runtime_gas" (func (param i64))) (func (export "main")))"#,
+        ),
+        unknown(
+            "function_named_memory",
+            r#"(module (import "env" "memory" (func)) (func (export "main")))"#,
+        ),
+        unknown(
+            "unknown_after_known",
+            r#"(module
+              (import "env" "time_now" (func (result i64)))
+              (import "env" "abort" (func (param i64 i64 i64 i64)))
+              (func (export "main")))"#,
+        ),
+        // An exception tag: validation names the feature first.
+        wat(
+            "import.tag",
+            r#"(module (import "env" "tag" (tag)) (func (export "main")))"#,
+            Expect::rejected("DisallowedFeature"),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Exports: the memory export, the called export, reserved names
+
+fn export_cases() -> Vec<Case> {
+    let no_memory = |name: &str, text: &'static str| {
+        wat(
+            &format!("export.{name}"),
+            text,
+            Expect::rejected("MissingMemoryExport"),
+        )
+    };
+    let collision = r#"(module
+      (import "env" "storage_write" (func $w (param i64 i64 i64 i64 i64) (result i64)))
+      (memory (export "memory") 1)
+      (data (i32.const 0) "s1g2x3t4")
+      (func $start
+        (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0))))
+      (start $start)
+      (func (export "__runtime_gas")
+        (drop (call $w (i64.const 1) (i64.const 2) (i64.const 1) (i64.const 3) (i64.const 0))))
+      (func (export "__runtime_start")
+        (drop (call $w (i64.const 1) (i64.const 4) (i64.const 1) (i64.const 5) (i64.const 0))))
+      (func (export "__runtime_stack")
+        (drop (call $w (i64.const 1) (i64.const 6) (i64.const 1) (i64.const 7) (i64.const 0)))))"#;
+    vec![
+        no_memory(
+            "memory_under_another_name",
+            r#"(module (import "env" "log_utf8" (func (param i64 i64)))
+              (memory (export "mem") 1) (func (export "main")))"#,
+        ),
+        no_memory(
+            "no_memory_for_sha256",
+            r#"(module (import "env" "sha256" (func (param i64 i64 i64))) (func (export "main")))"#,
+        ),
+        no_memory(
+            "function_named_memory",
+            r#"(module (import "env" "random_bytes" (func (param i64 i64)))
+              (func (export "memory")) (func (export "main")))"#,
+        ),
+        no_memory(
+            "global_named_memory",
+            r#"(module (import "env" "read_register" (func (param i64 i64)))
+              (global (export "memory") i32 (i32.const 0)) (func (export "main")))"#,
+        ),
+        no_memory(
+            "unexported_memory",
+            r#"(module (import "env" "input" (func (param i64)))
+              (import "env" "read_register" (func (param i64 i64)))
+              (memory 1) (func (export "main")))"#,
+        ),
+        wat(
+            "export.main_with_result",
+            r#"(module (func (export "main") (result i32) (i32.const 0)))"#,
+            Expect::rejected("MissingExport"),
+        ),
+        wat(
+            "export.main_is_a_global",
+            r#"(module (global (export "main") i32 (i32.const 0)))"#,
+            Expect::rejected("MissingExport"),
+        ),
+        // The runtime's reserved export names are not callable ...
+        Case::new(
+            "adv.export.injected_start_not_callable",
+            Guest::Wat(r#"(module (func $s) (start $s) (func (export "main")))"#),
+            "__runtime_start",
+            Expect::rejected("MissingExport"),
+        ),
+        Case::new(
+            "adv.export.injected_gas_not_callable",
+            Guest::Wat(r#"(module (func (export "main")))"#),
+            "__runtime_gas",
+            Expect::rejected("MissingExport"),
+        ),
+        Case::new(
+            "adv.export.injected_stack_not_callable",
+            Guest::Wat(r#"(module (func (export "main")))"#),
+            "__runtime_stack",
+            Expect::rejected("MissingExport"),
+        ),
+        // ... and a guest that uses them itself keeps them: the start
+        // function runs once, then the guest's own export.
+        Case::new(
+            "adv.export.reserved_names_taken_gas",
+            Guest::Wat(collision),
+            "__runtime_gas",
+            Expect::ok().changes([kv(b"s", Some(b"1")), kv(b"g", Some(b"2"))]),
+        ),
+        Case::new(
+            "adv.export.reserved_names_taken_stack",
+            Guest::Wat(collision),
+            "__runtime_stack",
+            Expect::ok().changes([kv(b"s", Some(b"1")), kv(b"t", Some(b"4"))]),
+        ),
+        Case::new(
+            "adv.export.reserved_names_taken_start",
+            Guest::Wat(collision),
+            "__runtime_start",
+            Expect::ok().changes([kv(b"s", Some(b"1")), kv(b"x", Some(b"3"))]),
+        ),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// NaN smuggling
+
+fn nan_cases() -> Vec<Case> {
+    let c64 = 0x7ff8_0000_0000_0000u64;
+    let c32 = 0x7fc0_0000u32;
+    let payload = 0x7ff4_0000_0000_0abcu64;
+    let negative = 0xfff8_0000_0001_2345u64;
+    // Arithmetic on the input's f64: mul, add, sqrt, max, nearest, demote
+    // then promote; then copysign and a plain move (bit moves, which keep
+    // the payload and are deterministic).
+    let ops = r#"(module
+      (import "env" "input" (func $input (param i64)))
+      (import "env" "read_register" (func $read_register (param i64 i64)))
+      (import "env" "value_return" (func $ret (param i64 i64)))
+      (memory (export "memory") 1)
+      (func (export "main") (local $x f64)
+        (call $input (i64.const 0))
+        (call $read_register (i64.const 0) (i64.const 0))
+        (local.set $x (f64.load (i32.const 0)))
+        (f64.store (i32.const 100) (f64.mul (local.get $x) (f64.const 1)))
+        (f64.store (i32.const 108) (f64.add (local.get $x) (f64.const 0)))
+        (f64.store (i32.const 116) (f64.sqrt (local.get $x)))
+        (f64.store (i32.const 124) (f64.max (local.get $x) (local.get $x)))
+        (f64.store (i32.const 132) (f64.nearest (local.get $x)))
+        (f64.store (i32.const 140) (f64.promote_f32 (f32.demote_f64 (local.get $x))))
+        (f64.store (i32.const 148) (f64.copysign (local.get $x) (f64.const -1)))
+        (f64.store (i32.const 156) (local.get $x))
+        (call $ret (i64.const 64) (i64.const 100))))"#;
+    let expect_ops = |bits: u64| {
+        let mut out = Vec::new();
+        for _ in 0..6 {
+            out.extend(le(c64));
+        }
+        out.extend(le(bits | (1 << 63)));
+        out.extend(le(bits));
+        Expect::ok().returns(out)
+    };
+    vec![
+        Case::new(
+            "adv.nan.smuggle_payload_through_arithmetic",
+            Guest::Wat(ops),
+            "main",
+            expect_ops(payload),
+        )
+        .input(&le(payload)),
+        Case::new(
+            "adv.nan.smuggle_negative_payload",
+            Guest::Wat(ops),
+            "main",
+            expect_ops(negative),
+        )
+        .input(&le(negative)),
+        // An f32 payload divided by one, into storage: the canonical NaN
+        // is what is committed.
+        Case::new(
+            "adv.nan.smuggle_into_storage",
+            Guest::Wat(
+                r#"(module
+                  (import "env" "input" (func $input (param i64)))
+                  (import "env" "read_register" (func $read_register (param i64 i64)))
+                  (import "env" "storage_write" (func $w (param i64 i64 i64 i64 i64) (result i64)))
+                  (import "env" "emit_event" (func $e (param i64 i64 i64 i64)))
+                  (memory (export "memory") 1)
+                  (data (i32.const 0) "n")
+                  (func (export "main")
+                    (call $input (i64.const 0))
+                    (call $read_register (i64.const 0) (i64.const 8))
+                    (f32.store (i32.const 16) (f32.div (f32.load (i32.const 8)) (f32.const 1)))
+                    (drop (call $w (i64.const 1) (i64.const 0) (i64.const 4) (i64.const 16) (i64.const 0)))
+                    (call $e (i64.const 1) (i64.const 0) (i64.const 4) (i64.const 16))))"#,
+            ),
+            "main",
+            Expect::ok()
+                .events([("n", c32.to_le_bytes().to_vec())])
+                .changes([kv(b"n", Some(&c32.to_le_bytes()))]),
+        )
+        .input(&0x7fa0_0001u32.to_le_bytes()),
+        // A NaN cannot be converted to an integer: a trap, nothing
+        // committed; the saturating conversion gives 0.
+        Case::new(
+            "adv.nan.trapping_conversion",
+            Guest::Wat(
+                r#"(module
+                  (import "env" "input" (func $input (param i64)))
+                  (import "env" "read_register" (func $read_register (param i64 i64)))
+                  (import "env" "storage_write" (func $w (param i64 i64 i64 i64 i64) (result i64)))
+                  (memory (export "memory") 1)
+                  (data (i32.const 0) "kv")
+                  (func (export "main")
+                    (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))
+                    (call $input (i64.const 0))
+                    (call $read_register (i64.const 0) (i64.const 8))
+                    (drop (i64.trunc_f64_u (f64.load (i32.const 8))))))"#,
+            ),
+            "main",
+            Expect::trap("BadConversionToInteger"),
+        )
+        .input(&le(payload))
+        .state(PRE),
+        Case::new(
+            "adv.nan.saturating_conversion",
+            Guest::Wat(
+                r#"(module
+                  (import "env" "input" (func $input (param i64)))
+                  (import "env" "read_register" (func $read_register (param i64 i64)))
+                  (import "env" "value_return" (func $ret (param i64 i64)))
+                  (memory (export "memory") 1)
+                  (func (export "main")
+                    (call $input (i64.const 0))
+                    (call $read_register (i64.const 0) (i64.const 8))
+                    (i64.store (i32.const 16) (i64.trunc_sat_f64_s (f64.load (i32.const 8))))
+                    (call $ret (i64.const 8) (i64.const 16))))"#,
+            ),
+            "main",
+            Expect::ok().returns(le(0)),
+        )
+        .input(&le(negative)),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// Malformed modules and storage limits
+
+fn misc_cases() -> Vec<Case> {
+    vec![
+        wat(
+            "malformed.type_mismatch",
+            r#"(module (func (export "main") (drop (i32.add (i32.const 0) (i64.const 0)))))"#,
+            Expect::rejected("MalformedModule"),
+        ),
+        Case::new(
+            "adv.malformed.truncated_section",
+            // A type section that claims 16 bytes and has 1.
+            Guest::Bytes(b"\0asm\x01\0\0\0\x01\x10\x01"),
+            "main",
+            Expect::rejected("MalformedModule"),
+        ),
+        Case::new(
+            "adv.malformed.empty",
+            Guest::Bytes(b""),
+            "main",
+            Expect::rejected("MalformedModule"),
+        ),
+        wat(
+            "malformed.duplicate_export",
+            r#"(module (func (export "main")) (func (export "main")))"#,
+            Expect::rejected("MalformedModule"),
+        ),
+        wat(
+            "malformed.unknown_function_index",
+            r#"(module (func (export "main") (call 7)))"#,
+            Expect::rejected("MalformedModule"),
+        ),
+        // Under the default limits: a 2 049-byte key, a 4 MiB + 1 value.
+        wat(
+            "storage.key_over_default_limit",
+            r#"(module
+              (import "env" "storage_write" (func $w (param i64 i64 i64 i64 i64) (result i64)))
+              (import "env" "storage_read" (func $r (param i64 i64 i64) (result i64)))
+              (memory (export "memory") 1) (data (i32.const 0) "kv")
+              (func (export "main")
+                (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))
+                (drop (call $r (i64.const 2049) (i64.const 0) (i64.const 0)))))"#,
+            Expect::host_error("KeyLengthExceeded"),
+        )
+        .state(PRE),
+        wat(
+            "storage.remove_key_over_default_limit",
+            r#"(module
+              (import "env" "storage_remove" (func $r (param i64 i64 i64) (result i64)))
+              (memory (export "memory") 1)
+              (func (export "main") (drop (call $r (i64.const 2049) (i64.const 0) (i64.const 0)))))"#,
+            Expect::host_error("KeyLengthExceeded"),
+        )
+        .state(PRE),
+        wat(
+            "storage.value_over_default_limit",
+            r#"(module
+              (import "env" "storage_write" (func $w (param i64 i64 i64 i64 i64) (result i64)))
+              (memory (export "memory") 65) (data (i32.const 0) "kv")
+              (func (export "main")
+                (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))
+                (drop (call $w (i64.const 1) (i64.const 0) (i64.const 4194305) (i64.const 0) (i64.const 0)))))"#,
+            Expect::host_error("ValueLengthExceeded"),
+        )
+        .state(PRE),
+        // The per-byte charge of one sha256 of 60 000 bytes is what runs
+        // out: gas_used is the limit.
+        wat(
+            "gas.out_in_per_byte_charge",
+            r#"(module
+              (import "env" "sha256" (func $h (param i64 i64 i64)))
+              (memory (export "memory") 1)
+              (func (export "main") (call $h (i64.const 60000) (i64.const 0) (i64.const 0))))"#,
+            Expect::trap("GasExhausted").gas(5_000),
+        )
+        .limits(|l| l.gas = 5_000),
+    ]
+}
