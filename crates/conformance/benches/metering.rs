@@ -12,10 +12,17 @@
 //! cargo bench -p conformance --bench metering
 //! ```
 //!
+//! The time given to criterion is, on 64-bit Linux, the CPU time of the
+//! benchmarking thread (`CLOCK_THREAD_CPUTIME_ID`): guests run on the calling
+//! thread on every backend, and on a shared machine the CPU time does not
+//! count the time the thread waited for a core. `METERING_CLOCK=wall` (or
+//! another platform) measures wall-clock time instead. Both are recorded.
+//!
 //! Besides criterion's report, the bench prints a table of the median time
-//! per iteration of each variant and their ratio (prepared / uninstrumented),
-//! taken from the samples of this one run. See `BENCHMARKS.md` at the
-//! workspace root for the results and the goals.
+//! per execution of each variant and their ratio (prepared /
+//! uninstrumented), in CPU and in wall-clock time, taken from the samples of
+//! this one run. See `BENCHMARKS.md` at the workspace root for the results
+//! and the goals.
 
 #![allow(
     clippy::print_stdout,
@@ -102,14 +109,38 @@ fn run(runtime: &Runtime, module: &Module, export: &str, context: &ExecutionCont
     outcome.return_data
 }
 
-/// Per (backend, kernel, variant): every `(iterations, elapsed)` criterion
-/// asked for, warm-up first, then one entry per sample.
-type Timings = BTreeMap<(usize, usize, usize), Vec<(u64, Duration)>>;
+/// One batch of executions criterion asked for: how many, and how long they
+/// took in CPU and in wall-clock time.
+#[derive(Clone, Copy)]
+struct Batch {
+    iterations: u64,
+    cpu: Duration,
+    wall: Duration,
+}
+
+/// Per (backend, kernel, variant): every batch criterion asked for, warm-up
+/// first, then one per sample.
+type Timings = BTreeMap<(usize, usize, usize), Vec<Batch>>;
+
+/// The CPU time the calling thread has used (the `cpu-time` crate; no
+/// `unsafe` outside the backend crates).
+fn thread_cpu_time() -> Option<Duration> {
+    cpu_time::ThreadTime::try_now()
+        .ok()
+        .map(|t| t.as_duration())
+}
+
+/// Whether criterion is given CPU time (else wall-clock time).
+fn use_cpu_clock() -> bool {
+    std::env::var("METERING_CLOCK").map_or(true, |clock| clock != "wall")
+        && thread_cpu_time().is_some()
+}
 
 fn metering(c: &mut Criterion) {
     let context = context();
     let timings = RefCell::new(Timings::new());
     let backends = BackendKind::compiled_in();
+    let cpu_clock = use_cpu_clock();
     for (k, kernel) in KERNELS.iter().enumerate() {
         let wasm = wat::parse_str(kernel.wat)
             .unwrap_or_else(|e| panic!("kernel {} does not parse: {e}", kernel.name));
@@ -146,6 +177,7 @@ fn metering(c: &mut Criterion) {
             for (v, (variant, module)) in VARIANTS.iter().zip(&modules).enumerate() {
                 group.bench_function(*variant, |bencher| {
                     bencher.iter_custom(|iterations| {
+                        let cpu_start = thread_cpu_time();
                         let start = Instant::now();
                         for _ in 0..iterations {
                             let outcome = runtime
@@ -153,48 +185,67 @@ fn metering(c: &mut Criterion) {
                                 .unwrap();
                             black_box(outcome);
                         }
-                        let elapsed = start.elapsed();
+                        let wall = start.elapsed();
+                        let cpu = match (cpu_start, thread_cpu_time()) {
+                            (Some(start), Some(end)) => end.saturating_sub(start),
+                            _ => wall,
+                        };
                         timings
                             .borrow_mut()
                             .entry((b, k, v))
                             .or_default()
-                            .push((iterations, elapsed));
-                        elapsed
+                            .push(Batch {
+                                iterations,
+                                cpu,
+                                wall,
+                            });
+                        if cpu_clock { cpu } else { wall }
                     });
                 });
             }
             group.finish();
         }
     }
-    summarize(&backends, &timings.into_inner());
+    summarize(&backends, &timings.into_inner(), cpu_clock);
 }
 
-/// The median time per iteration over the last [`SAMPLES`] calls (the
-/// samples; earlier calls are the warm-up), if criterion measured at all.
-fn median(calls: &[(u64, Duration)]) -> Option<Duration> {
-    let samples = calls.get(calls.len().checked_sub(SAMPLES)?..)?;
-    let mut per_iteration: Vec<Duration> = samples
-        .iter()
-        .map(|&(n, elapsed)| elapsed / u32::try_from(n.max(1)).unwrap_or(u32::MAX))
-        .collect();
-    per_iteration.sort();
-    let mid = per_iteration.len() / 2;
-    Some((per_iteration[mid - 1] + per_iteration[mid]) / 2)
+/// The median CPU and wall-clock time per execution over the last
+/// [`SAMPLES`] batches (the samples; earlier ones are the warm-up), if
+/// criterion measured at all.
+fn medians(batches: &[Batch]) -> Option<(Duration, Duration)> {
+    let samples = batches.get(batches.len().checked_sub(SAMPLES)?..)?;
+    let median = |time: fn(&Batch) -> Duration| {
+        let mut per_execution: Vec<Duration> = samples
+            .iter()
+            .map(|batch| time(batch) / u32::try_from(batch.iterations.max(1)).unwrap_or(u32::MAX))
+            .collect();
+        per_execution.sort();
+        let mid = per_execution.len() / 2;
+        (per_execution[mid - 1] + per_execution[mid]) / 2
+    };
+    Some((median(|b| b.cpu), median(|b| b.wall)))
 }
 
 /// Prints the Markdown table of medians and ratios.
-fn summarize(backends: &[BackendKind], timings: &Timings) {
+fn summarize(backends: &[BackendKind], timings: &Timings, cpu_clock: bool) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     let mut rows = Vec::new();
     for (b, kind) in backends.iter().enumerate() {
         for (k, kernel) in KERNELS.iter().enumerate() {
-            let get = |v| timings.get(&(b, k, v)).and_then(|calls| median(calls));
-            if let (Some(plain), Some(prepared)) = (get(0), get(1)) {
+            let get = |v| timings.get(&(b, k, v)).and_then(|batches| medians(batches));
+            if let (Some((plain_cpu, plain_wall)), Some((prepared_cpu, prepared_wall))) =
+                (get(0), get(1))
+            {
                 rows.push(format!(
-                    "| {kind} | {} | {:.2} | {:.2} | {:.3}× |",
+                    "| {kind} | {} | {:.2} | {:.2} | {:.3}× | {:.2} | {:.2} | {:.3}× |",
                     kernel.name,
-                    plain.as_secs_f64() * 1e3,
-                    prepared.as_secs_f64() * 1e3,
-                    prepared.as_secs_f64() / plain.as_secs_f64()
+                    ms(plain_cpu),
+                    ms(prepared_cpu),
+                    ratio(prepared_cpu, plain_cpu),
+                    ms(plain_wall),
+                    ms(prepared_wall),
+                    ratio(prepared_wall, plain_wall),
                 ));
             }
         }
@@ -203,10 +254,16 @@ fn summarize(backends: &[BackendKind], timings: &Timings) {
         return;
     }
     println!();
-    println!("Median time per execution (ms) over {SAMPLES} samples, and the overhead:");
+    println!(
+        "Median time per execution (ms) over {SAMPLES} samples; criterion was given {} time.",
+        if cpu_clock { "CPU" } else { "wall-clock" }
+    );
     println!();
-    println!("| backend | kernel | uninstrumented | prepared | prepared / uninstrumented |");
-    println!("|---|---|---:|---:|---:|");
+    println!(
+        "| backend | kernel | uninstrumented CPU | prepared CPU | ratio CPU \
+         | uninstrumented wall | prepared wall | ratio wall |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         println!("{row}");
     }

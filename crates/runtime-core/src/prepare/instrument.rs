@@ -38,8 +38,8 @@
 //!
 //! Every float operator that can produce a NaN from arithmetic (add, sub,
 //! mul, div, sqrt, min, max, ceil, floor, trunc, nearest, promote, demote) is
-//! followed by a select that replaces any NaN with the canonical, positive
-//! quiet NaN (`0x7fc00000`, `0x7ff8000000000000`). Moves of bits (loads,
+//! followed by `select(x, NaN, x >= -inf)`, which replaces any NaN with the
+//! canonical, positive quiet NaN (`0x7fc00000`, `0x7ff8000000000000`). Moves of bits (loads,
 //! stores, reinterprets, abs, neg, copysign, constants) are left alone: they
 //! are deterministic by the spec.
 
@@ -250,8 +250,10 @@ fn ends_block(op: &Operator<'_>) -> bool {
 
 type Error = reencode::Error<std::convert::Infallible>;
 
-/// Emits the static gas charge of `cost` (nothing for 0).
-fn charge(f: &mut Function, plan: &Plan<'_>, cost: u64) {
+/// Emits the static gas charge of `cost` (nothing for 0). The new value is
+/// kept in the i64 scratch local for the test, which is cheaper than reading
+/// the global again on interpreters.
+fn charge(f: &mut Function, plan: &Plan<'_>, cost: u64, scratch_i64: u32) {
     if cost == 0 {
         return;
     }
@@ -259,8 +261,9 @@ fn charge(f: &mut Function, plan: &Plan<'_>, cost: u64) {
     f.instruction(&Instruction::GlobalGet(plan.gas_global));
     f.instruction(&Instruction::I64Const(cost));
     f.instruction(&Instruction::I64Sub);
+    f.instruction(&Instruction::LocalTee(scratch_i64));
     f.instruction(&Instruction::GlobalSet(plan.gas_global));
-    f.instruction(&Instruction::GlobalGet(plan.gas_global));
+    f.instruction(&Instruction::LocalGet(scratch_i64));
     f.instruction(&Instruction::I64Const(0));
     f.instruction(&Instruction::I64LtS);
     f.instruction(&Instruction::If(BlockType::Empty));
@@ -313,13 +316,15 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
         let (count, ty) = group?;
         locals.push((count, reencoder.val_type(ty)?));
     }
-    // Scratch locals after the function's own: i32 size, f32, f64.
+    // Scratch locals after the function's own: i32 size, f32, f64, i64 gas.
     let scratch_i32 = info.locals;
     let scratch_f32 = info.locals + 1;
     let scratch_f64 = info.locals + 2;
+    let scratch_i64 = info.locals + 3;
     locals.push((1, ValType::I32));
     locals.push((1, ValType::F32));
     locals.push((1, ValType::F64));
+    locals.push((1, ValType::I64));
     let mut f = Function::new(locals);
 
     let mut ops = Vec::new();
@@ -337,7 +342,7 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
         }
     }
 
-    charge(&mut f, plan, block_cost[0]);
+    charge(&mut f, plan, block_cost[0], scratch_i64);
     let cost = i32::try_from(stack_cost(info)).unwrap_or(i32::MAX);
     f.instruction(&Instruction::GlobalGet(plan.stack_global));
     f.instruction(&Instruction::I32Const(cost));
@@ -389,28 +394,32 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
             f.instruction(&reencoder.instruction(op)?);
         }
         match nan {
+            // `select(x, NaN, x >= -inf)`: the comparison is false exactly
+            // for NaN, and compiles to one branch where `x != x` needs two.
             Some(ValType::F32) => {
-                f.instruction(&Instruction::LocalSet(scratch_f32));
+                f.instruction(&Instruction::LocalTee(scratch_f32));
                 f.instruction(&Instruction::F32Const(Ieee32::new(CANONICAL_NAN_F32)));
                 f.instruction(&Instruction::LocalGet(scratch_f32));
-                f.instruction(&Instruction::LocalGet(scratch_f32));
-                f.instruction(&Instruction::LocalGet(scratch_f32));
-                f.instruction(&Instruction::F32Ne);
+                f.instruction(&Instruction::F32Const(Ieee32::new(
+                    f32::NEG_INFINITY.to_bits(),
+                )));
+                f.instruction(&Instruction::F32Ge);
                 f.instruction(&Instruction::Select);
             }
             Some(_) => {
-                f.instruction(&Instruction::LocalSet(scratch_f64));
+                f.instruction(&Instruction::LocalTee(scratch_f64));
                 f.instruction(&Instruction::F64Const(Ieee64::new(CANONICAL_NAN_F64)));
                 f.instruction(&Instruction::LocalGet(scratch_f64));
-                f.instruction(&Instruction::LocalGet(scratch_f64));
-                f.instruction(&Instruction::LocalGet(scratch_f64));
-                f.instruction(&Instruction::F64Ne);
+                f.instruction(&Instruction::F64Const(Ieee64::new(
+                    f64::NEG_INFINITY.to_bits(),
+                )));
+                f.instruction(&Instruction::F64Ge);
                 f.instruction(&Instruction::Select);
             }
             None => {}
         }
         if ends {
-            charge(&mut f, plan, block_cost[i + 1]);
+            charge(&mut f, plan, block_cost[i + 1], scratch_i64);
         }
     }
     Ok(f)

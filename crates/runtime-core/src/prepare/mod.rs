@@ -29,7 +29,7 @@ use crate::limits::Limits;
 
 /// The version of the preparation pipeline; part of the cache key. Bump it
 /// whenever preparation produces other bytes for the same input.
-pub const PREPARATION_VERSION: u32 = 4;
+pub const PREPARATION_VERSION: u32 = 5;
 
 /// The signature of an exported function, as counts of each value type are
 /// not needed: the runtime only calls `[] -> []` exports.
