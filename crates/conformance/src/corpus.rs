@@ -9,7 +9,7 @@
 use host_abi::HostFunction;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
-use runtime::{ExecutionContext, GasSchedule, Limits, Status};
+use runtime::{ExecutionContext, GasSchedule, Limits};
 
 use crate::expect::Expect;
 use crate::runner::{Invocation, guest_bytes};
@@ -916,9 +916,4 @@ pub fn check_unique_names(cases: &[Case]) -> Result<(), String> {
         Some(w) => Err(format!("duplicate case name {}", w[0])),
         None => Ok(()),
     }
-}
-
-/// Statuses a test of a case expects, for summaries.
-pub fn expected_status(case: &Case) -> Status {
-    case.expect.status
 }

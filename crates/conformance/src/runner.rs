@@ -4,8 +4,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use runtime::{
-    BackendKind, ExecutionContext, InMemoryStorage, Limits, Outcome, Runtime, RuntimeError,
-    Storage, prepare,
+    BackendKind, ExecutionContext, InMemoryStorage, Outcome, Runtime, RuntimeError, Storage,
+    prepare,
 };
 
 /// Why a guest file could not be loaded.
@@ -139,14 +139,21 @@ impl Runners {
         invocation: &Invocation,
         storage_for: impl Fn(BackendKind) -> Arc<InMemoryStorage>,
     ) -> Result<Vec<(BackendOutcome, Arc<InMemoryStorage>)>, RuntimeError> {
-        let first = self.runtimes.first().map(|(_, r)| r);
-        let prepared =
-            first.map(|r| prepare(&invocation.wasm, &invocation.context.limits, r.schedule()));
+        // Prepared once for every backend (all runtimes share the default
+        // schedule); no runtime, nothing to run.
+        let Some((_, first)) = self.runtimes.first() else {
+            return Ok(Vec::new());
+        };
+        let prepared = prepare(
+            &invocation.wasm,
+            &invocation.context.limits,
+            first.schedule(),
+        );
         let mut outcomes = Vec::with_capacity(self.runtimes.len());
         for (kind, runtime) in &self.runtimes {
             let storage = storage_for(*kind);
             let outcome = match &prepared {
-                Some(Ok(prepared)) => {
+                Ok(prepared) => {
                     let module = runtime.compile(prepared.clone());
                     let shared: Arc<dyn Storage> = storage.clone();
                     runtime.execute_and_commit(
@@ -156,8 +163,7 @@ impl Runners {
                         shared,
                     )?
                 }
-                Some(Err(rejection)) => Outcome::rejected(rejection.clone()),
-                None => unreachable!("a runtime exists inside the loop"),
+                Err(rejection) => Outcome::rejected(rejection.clone()),
             };
             outcomes.push((
                 BackendOutcome {
@@ -169,9 +175,4 @@ impl Runners {
         }
         Ok(outcomes)
     }
-}
-
-/// The limits the CLI and the corpus start from.
-pub fn default_limits() -> Limits {
-    Limits::default()
 }
