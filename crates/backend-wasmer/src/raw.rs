@@ -1,7 +1,7 @@
 //! Raw instances: no imports, no host state; calls with arguments and
 //! results (differential testing, the spec testsuite).
 
-use runtime_core::{EngineFailure, Limits, RawInstance, WasmValue, raw_failure};
+use runtime_core::{EngineFailure, ExecutionLimits, RawInstance, WasmValue, raw_failure};
 use wasmer::{Engine, Global, Imports, Instance, Module, Store, Value};
 
 use crate::map_error;
@@ -66,7 +66,7 @@ impl RawInstance for WasmerRaw {
             .map_err(|e| engine_error(format!("wasmer export {export:?}: {e}")))?
             .clone();
         if let Some(gas) = &self.gas {
-            gas.set(&mut self.store, Value::I64(Limits::MAX_GAS as i64))
+            gas.set(&mut self.store, Value::I64(ExecutionLimits::MAX_GAS as i64))
                 .map_err(|e| engine_error(format!("wasmer gas counter: {e}")))?;
         }
         if let Some(stack) = &self.stack {

@@ -27,8 +27,8 @@ mod traps;
 
 use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
 use runtime_core::{
-    Backend, CompiledModule, EngineFailure, HostState, Limits, NonDeterministic, PreparedModule,
-    RunResult,
+    Backend, CompiledModule, EngineFailure, HostState, ModuleLimits, NonDeterministic,
+    PreparedModule, RunResult,
 };
 use std::time::Instant;
 
@@ -91,8 +91,8 @@ impl WasmiBackend {
         // Room for the deterministic stack limit to trip first: every call
         // costs at least FRAME_OVERHEAD units, and each unit is at most one
         // value slot of 8 bytes (times 4 for wasmi's own registers).
-        config.set_max_recursion_depth(Limits::MAX_STACK_HEIGHT as usize);
-        config.set_max_stack_height(Limits::MAX_STACK_HEIGHT as usize * 32);
+        config.set_max_recursion_depth(ModuleLimits::MAX_STACK_HEIGHT as usize);
+        config.set_max_stack_height(ModuleLimits::MAX_STACK_HEIGHT as usize * 32);
         // The wall-clock safety net: wasmi cannot be interrupted from
         // another thread, so calls run in slices of fuel (not the project's
         // gas, which is instrumented) and the deadline is checked between

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
 use runtime_core::{
-    Backend, CompiledModule, EngineFailure, HostAbort, HostState, Limits, NonDeterministic,
+    Backend, CompiledModule, EngineFailure, HostAbort, HostState, ModuleLimits, NonDeterministic,
     PreparedModule, RunResult,
 };
 use wasmtime::{
@@ -120,7 +120,8 @@ impl WasmtimeBackend {
         config.wasm_simd(false).wasm_relaxed_simd(false);
         // Room for the deterministic stack limit to trip first: 32 bytes of
         // native stack per instrumentation unit.
-        config.max_wasm_stack(Limits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT);
+        config
+            .max_wasm_stack(ModuleLimits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT);
         // The wall-clock safety net: loop headers and function entries check
         // the epoch.
         config.epoch_interruption(true);

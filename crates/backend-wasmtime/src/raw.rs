@@ -1,7 +1,9 @@
 //! Raw instances: no imports, no host state; calls with arguments and
 //! results (differential testing, the spec testsuite).
 
-use runtime_core::{EngineFailure, Limits, NonDeterministic, RawInstance, WasmValue, raw_failure};
+use runtime_core::{
+    EngineFailure, ExecutionLimits, NonDeterministic, RawInstance, WasmValue, raw_failure,
+};
 use wasmtime::{Global, Instance, Module, Store, Val};
 
 use crate::map_error;
@@ -67,7 +69,7 @@ impl RawInstance for WasmtimeRaw {
             .get_func(&mut self.store, export)
             .ok_or_else(|| engine_error(format!("no exported function {export:?}")))?;
         if let Some(gas) = self.gas {
-            gas.set(&mut self.store, Val::I64(Limits::MAX_GAS as i64))
+            gas.set(&mut self.store, Val::I64(ExecutionLimits::MAX_GAS as i64))
                 .map_err(|e| engine_error(format!("wasmtime gas counter: {e:#}")))?;
         }
         if let Some(stack) = self.stack {

@@ -45,8 +45,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use runtime::{
-    BackendKind, ExecutionContext, InMemoryStorage, Limits, Module, Runtime, Status, prepare,
-    prepare_uninstrumented,
+    BackendKind, ExecutionContext, ExecutionLimits, InMemoryStorage, Module, Runtime, Status,
+    prepare, prepare_uninstrumented,
 };
 
 /// A benchmark guest: a WAT module whose `[] -> []` export `main` does a
@@ -85,9 +85,9 @@ const SAMPLES: usize = 10;
 /// that only the metering's cost, never its limit, is measured.
 fn context() -> ExecutionContext {
     ExecutionContext {
-        limits: Limits {
-            gas: Limits::MAX_GAS,
-            ..Limits::default()
+        limits: ExecutionLimits {
+            gas: ExecutionLimits::MAX_GAS,
+            ..ExecutionLimits::default()
         },
         ..ExecutionContext::default()
     }

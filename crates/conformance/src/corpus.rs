@@ -9,7 +9,7 @@
 use host_abi::HostFunction;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
-use runtime::{ExecutionContext, GasSchedule, Limits};
+use runtime::{ExecutionContext, GasSchedule, Limits, ModuleLimits};
 
 use crate::expect::Expect;
 use crate::runner::{Invocation, guest_bytes};
@@ -83,8 +83,10 @@ pub struct Case {
     pub guest: Guest,
     /// The export to call.
     pub call: &'static str,
-    /// Input, seed, time, limits.
+    /// Input, seed, time and execution limits.
     pub context: ExecutionContext,
+    /// The limits the module is prepared under.
+    pub module_limits: ModuleLimits,
     /// Storage before the call.
     pub pre_state: Vec<(Vec<u8>, Vec<u8>)>,
     /// The expected outcome.
@@ -98,6 +100,7 @@ impl Case {
             guest,
             call,
             context: ExecutionContext::default(),
+            module_limits: ModuleLimits::default(),
             pre_state: Vec::new(),
             expect,
         }
@@ -109,7 +112,13 @@ impl Case {
     }
 
     fn limits(mut self, change: impl FnOnce(&mut Limits)) -> Self {
-        change(&mut self.context.limits);
+        let mut limits = Limits {
+            module: self.module_limits.clone(),
+            execution: self.context.limits.clone(),
+        };
+        change(&mut limits);
+        self.module_limits = limits.module;
+        self.context.limits = limits.execution;
         self
     }
 
@@ -127,6 +136,7 @@ impl Case {
             wasm: self.guest.wasm(),
             call: self.call.to_owned(),
             context: self.context.clone(),
+            module_limits: self.module_limits.clone(),
             pre_state: self.pre_state.clone(),
         }
     }
@@ -247,14 +257,14 @@ fn register_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Ca
             "big_register",
             Expect::host_error("RegisterSizeExceeded"),
         )
-        .limits(|l| l.max_register_size = 10),
+        .limits(|l| l.execution.max_register_size = 10),
         Case::new(
             "registers.memory_exceeded",
             g(),
             "registers_memory",
             Expect::host_error("RegistersMemoryExceeded"),
         )
-        .limits(|l| l.max_registers_memory = 20),
+        .limits(|l| l.execution.max_registers_memory = 20),
     ]
 }
 
@@ -350,14 +360,14 @@ fn storage_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
             // before it runs.
             Expect::host_error("KeyLengthExceeded").gas(6 * o.simple + o.call + base(StorageWrite)),
         )
-        .limits(|l| l.max_key_len = 4),
+        .limits(|l| l.execution.max_key_len = 4),
         Case::new(
             "storage.value_length_exceeded",
             g(),
             "long_value",
             Expect::host_error("ValueLengthExceeded"),
         )
-        .limits(|l| l.max_value_len = 4),
+        .limits(|l| l.execution.max_value_len = 4),
         Case::new(
             "storage.key_out_of_bounds",
             g(),
@@ -430,7 +440,7 @@ fn log_and_event_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> V
             "log_forever",
             Expect::host_error("TotalLogLengthExceeded").logs(["hello", "hello"]),
         )
-        .limits(|l| l.max_total_log_len = 12),
+        .limits(|l| l.execution.max_total_log_len = 12),
         Case::new(
             "events.transfer",
             g(),
@@ -457,14 +467,14 @@ fn log_and_event_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> V
             "event_13_bytes",
             Expect::ok().events([("transfer", b"hello".to_vec())]),
         )
-        .limits(|l| l.max_event_len = 13),
+        .limits(|l| l.execution.max_event_len = 13),
         Case::new(
             "events.kind_and_data_over_limit",
             g(),
             "event_13_bytes",
             Expect::host_error("EventDataLengthExceeded"),
         )
-        .limits(|l| l.max_event_len = 12),
+        .limits(|l| l.execution.max_event_len = 12),
         Case::new(
             "events.dropped_on_trap",
             g(),
@@ -565,14 +575,14 @@ fn misc_host_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<C
                 .returns(le(1_000_000 - gas_block - base(GasLeft)))
                 .gas(gas_block + base(GasLeft) + base(ValueReturn) + 8 * s.memory_read_byte),
         )
-        .limits(|l| l.gas = 1_000_000),
+        .limits(|l| l.execution.gas = 1_000_000),
         Case::new(
             "gas.exhausted_in_host_calls",
             g(),
             "burn_gas",
             Expect::trap("GasExhausted").gas(10_000),
         )
-        .limits(|l| l.gas = 10_000),
+        .limits(|l| l.execution.gas = 10_000),
         Case::new(
             "imports.no_memory_needed",
             guest!("no_memory"),
@@ -755,7 +765,7 @@ fn rejection_cases() -> Vec<Case> {
             Expect::rejected("DisallowedFeature"),
         )
         // Past the static table limit, so that validation names the feature.
-        .limits(|l| l.max_tables = 2),
+        .limits(|l| l.module.max_tables = 2),
         Case::new(
             "reject.tail_call",
             Guest::Wat(r#"(module (func $f) (func (export "main") (return_call $f)))"#),
@@ -833,77 +843,77 @@ fn static_limit_cases() -> Vec<Case> {
         limit(
             "max_module_size",
             r#"(module (func (export "main")))"#,
-            |l| l.max_module_size = 16,
+            |l| l.module.max_module_size = 16,
         ),
         limit(
             "max_function_body_size",
             r#"(module (func (export "main") (drop (i64.const 1)) (drop (i64.const 2)) (drop (i64.const 3))))"#,
-            |l| l.max_function_body_size = 8,
+            |l| l.module.max_function_body_size = 8,
         ),
         limit(
             "max_functions",
             r#"(module (import "env" "time_now" (func (result i64))) (func) (func (export "main")))"#,
-            |l| l.max_functions = 2,
+            |l| l.module.max_functions = 2,
         ),
         limit(
             "max_params",
             r#"(module (func (param i32 i32 i32)) (func (export "main")))"#,
-            |l| l.max_params = 2,
+            |l| l.module.max_params = 2,
         ),
         limit(
             "max_results",
             r#"(module (func (result i32 i32) i32.const 0 i32.const 0) (func (export "main")))"#,
-            |l| l.max_results = 1,
+            |l| l.module.max_results = 1,
         ),
         limit(
             "max_locals",
             r#"(module (func (export "main") (local i32 i64) (local f32 f64)))"#,
-            |l| l.max_locals = 3,
+            |l| l.module.max_locals = 3,
         ),
         limit(
             "max_globals",
             r#"(module (global i32 (i32.const 0)) (global i32 (i32.const 0)) (func (export "main")))"#,
-            |l| l.max_globals = 1,
+            |l| l.module.max_globals = 1,
         ),
         limit(
             "max_types",
             r#"(module (type (func (param i32))) (func (export "main")))"#,
-            |l| l.max_types = 1,
+            |l| l.module.max_types = 1,
         ),
         limit(
             "max_tables",
             r#"(module (table 1 funcref) (func (export "main")))"#,
-            |l| l.max_tables = 0,
+            |l| l.module.max_tables = 0,
         ),
         limit(
             "max_table_size",
             r#"(module (table 11 funcref) (func (export "main")))"#,
-            |l| l.max_table_size = 10,
+            |l| l.module.max_table_size = 10,
         ),
         limit(
             "max_data_segments",
             r#"(module (memory 1) (data (i32.const 0) "a") (data (i32.const 1) "b") (func (export "main")))"#,
-            |l| l.max_data_segments = 1,
+            |l| l.module.max_data_segments = 1,
         ),
         limit(
             "max_element_segments",
             r#"(module (table 2 funcref) (func $f) (elem (i32.const 0) $f) (elem (i32.const 1) $f) (func (export "main")))"#,
-            |l| l.max_element_segments = 1,
+            |l| l.module.max_element_segments = 1,
         ),
         limit(
             "max_imports",
             r#"(module (import "env" "time_now" (func (result i64))) (import "env" "gas_left" (func (result i64))) (func (export "main")))"#,
-            |l| l.max_imports = 1,
+            |l| l.module.max_imports = 1,
         ),
         limit(
             "max_exports",
             r#"(module (func (export "main")) (func (export "other")))"#,
-            |l| l.max_exports = 1,
+            |l| l.module.max_exports = 1,
         ),
         limit(
             "max_memory_pages",
             r#"(module (memory 3) (func (export "main")))"#,
-            |l| l.max_memory_pages = 2,
+            |l| l.module.max_memory_pages = 2,
         ),
     ]
 }

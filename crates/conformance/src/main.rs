@@ -20,7 +20,7 @@ use clap::{Parser, Subcommand};
 use conformance::fuzz::Fuzzer;
 use conformance::runner::{Invocation, Runners, load_guest};
 use conformance::{corpus, report, spec, suite};
-use runtime::{BackendKind, ExecutionContext, GasSchedule, Limits};
+use runtime::{BackendKind, ExecutionContext, ExecutionLimits, GasSchedule, ModuleLimits};
 
 #[derive(Parser)]
 #[command(
@@ -162,7 +162,7 @@ fn run(args: RunArgs) -> Result<ExitCode, Usage> {
             .try_into()
             .map_err(|_| Usage("--seed must be 32 bytes (64 hex digits)".into()))?;
     }
-    let mut limits = Limits::default();
+    let mut limits = ExecutionLimits::default();
     if let Some(gas) = args.gas {
         limits.gas = gas;
     }
@@ -177,7 +177,9 @@ fn run(args: RunArgs) -> Result<ExitCode, Usage> {
             seed,
             timestamp_ns: args.time_ns,
             limits,
+            data: None,
         },
+        module_limits: ModuleLimits::default(),
         pre_state: Vec::new(),
     };
     let runners = Runners::new(&kinds).map_err(|e| Usage(e.to_string()))?;

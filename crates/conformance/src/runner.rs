@@ -4,8 +4,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use runtime::{
-    BackendKind, ExecutionContext, InMemoryStorage, Outcome, Runtime, RuntimeError, Storage,
-    prepare,
+    BackendKind, ExecutionContext, InMemoryStorage, ModuleLimits, Outcome, Runtime, RuntimeError,
+    Storage, prepare,
 };
 
 /// Why a guest file could not be loaded.
@@ -66,9 +66,10 @@ pub struct Invocation {
     pub wasm: Vec<u8>,
     /// The export to call.
     pub call: String,
-    /// Input, seed, timestamp and limits (static limits included: the module
-    /// is prepared under `context.limits`).
+    /// Input, seed, timestamp and execution limits.
     pub context: ExecutionContext,
+    /// The limits the module is prepared under.
+    pub module_limits: ModuleLimits,
     /// The storage before the call.
     pub pre_state: Vec<(Vec<u8>, Vec<u8>)>,
 }
@@ -146,7 +147,7 @@ impl Runners {
         };
         let prepared = prepare(
             &invocation.wasm,
-            &invocation.context.limits,
+            &invocation.module_limits,
             first.schedule(),
         );
         let mut outcomes = Vec::with_capacity(self.runtimes.len());

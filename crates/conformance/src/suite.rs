@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use runtime::{InMemoryStorage, Outcome};
+use runtime::{InMemoryStorage, Outcome, Status};
 
 use crate::corpus::Case;
 use crate::report;
@@ -48,6 +48,14 @@ pub fn check_backend(
     let mut problems = Vec::new();
     if let Err(e) = case.expect.check(outcome) {
         problems.push(e);
+    }
+    // ABI 1.1: a trap of any kind consumes the call's whole gas limit.
+    let limit = case.context.limits.effective_gas();
+    if outcome.status() == Status::Trap && outcome.gas_used != limit {
+        problems.push(format!(
+            "a trap must consume all gas (ABI 1.1): gas used {}, limit {limit}",
+            outcome.gas_used
+        ));
     }
     let mut expected: BTreeMap<Vec<u8>, Vec<u8>> = case.pre_state.iter().cloned().collect();
     if outcome.error.is_none() {

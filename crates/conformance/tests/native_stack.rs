@@ -7,7 +7,7 @@
 
 use conformance::report;
 use conformance::runner::{Invocation, Runners};
-use runtime::{BackendKind, ExecutionContext, Limits, Status};
+use runtime::{BackendKind, ExecutionContext, ModuleLimits, Status};
 
 fn recursion(locals: usize, params: usize, operand_depth: usize) -> String {
     let params_decl = " i64".repeat(params);
@@ -40,16 +40,17 @@ fn instrumented_limit_trips_before_native_stacks() {
         ("60 params", recursion(0, 60, 0)),
         ("locals and operands", recursion(100, 8, 50)),
     ] {
-        for limit in [Limits::default().max_stack_height, Limits::MAX_STACK_HEIGHT] {
+        for limit in [
+            ModuleLimits::default().max_stack_height,
+            ModuleLimits::MAX_STACK_HEIGHT,
+        ] {
             let invocation = Invocation {
                 wasm: wat::parse_str(&wat).unwrap(),
                 call: "main".into(),
-                context: ExecutionContext {
-                    limits: Limits {
-                        max_stack_height: limit,
-                        ..Limits::default()
-                    },
-                    ..ExecutionContext::default()
+                context: ExecutionContext::default(),
+                module_limits: ModuleLimits {
+                    max_stack_height: limit,
+                    ..ModuleLimits::default()
                 },
                 pre_state: Vec::new(),
             };

@@ -15,7 +15,7 @@ use conformance::fuzz::smith::{
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use runtime::{
-    BackendKind, EngineFailure, GasSchedule, Limits, Runtime, TrapKind, WasmValue, prepare,
+    BackendKind, EngineFailure, GasSchedule, ModuleLimits, Runtime, TrapKind, WasmValue, prepare,
     prepare_uninstrumented,
 };
 
@@ -25,7 +25,7 @@ fn prepared_modules_behave_like_the_originals() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(400);
-    let limits = Limits::default();
+    let limits = ModuleLimits::default();
     let schedule = GasSchedule::default();
     let runtimes: Vec<(BackendKind, Runtime)> = BackendKind::compiled_in()
         .into_iter()

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use runtime::{
-    BackendKind, ExecError, ExecutionContext, InMemoryStorage, Limits, NonDeterministic, Status,
+    BackendKind, ExecError, ExecutionContext, ExecutionLimits, InMemoryStorage, NonDeterministic,
+    Status,
 };
 
 const SPIN: &str = r#"
@@ -25,10 +26,10 @@ fn endless_loop_times_out_on_every_backend() {
         let runtime = kind.runtime().unwrap();
         let module = runtime.compile(runtime.prepare(&wasm).unwrap());
         let context = ExecutionContext {
-            limits: Limits {
-                gas: Limits::MAX_GAS,
+            limits: ExecutionLimits {
+                gas: ExecutionLimits::MAX_GAS,
                 timeout: Some(Duration::from_millis(200)),
-                ..Limits::default()
+                ..ExecutionLimits::default()
             },
             ..ExecutionContext::default()
         };

@@ -69,7 +69,7 @@ pub trait CompiledModule: Send + Sync {
     /// differential testing and the spec testsuite: exports are called with
     /// arguments and return results. Before each call from outside, an
     /// instrumented module's gas counter is set to the largest budget
-    /// ([`Limits::MAX_GAS`](crate::Limits::MAX_GAS)) and its stack height to
+    /// ([`ExecutionLimits::MAX_GAS`](crate::ExecutionLimits::MAX_GAS)) and its stack height to
     /// zero (a trap unwinds frames without popping them), so the instance
     /// stays usable after a trap, as the spec requires. Its start function
     /// (moved to an export by preparation) runs here, as at instantiation.

@@ -1,10 +1,13 @@
 //! What one execution is given by its embedder.
 
-use crate::limits::Limits;
+use std::any::Any;
+use std::sync::Arc;
+
+use crate::limits::ExecutionLimits;
 
 /// The inputs of one execution besides the module, the export and the
 /// storage.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct ExecutionContext {
     /// The bytes the `input` host function returns.
     pub input: Vec<u8>,
@@ -13,9 +16,26 @@ pub struct ExecutionContext {
     /// The value of `time_now`, in nanoseconds. Given by the embedder, never
     /// the wall clock.
     pub timestamp_ns: u64,
-    /// The limits of this execution. The static fields (see [`Limits`]) take
-    /// effect when a module is prepared; the others, `gas` among them, here.
-    pub limits: Limits,
+    /// The limits of this execution: gas, timeout, registers, storage, logs
+    /// and events. (The limits a module is prepared under belong to the
+    /// [`Runtime`](crate::Runtime): see [`ModuleLimits`](crate::ModuleLimits).)
+    pub limits: ExecutionLimits,
+    /// The embedder's own data for this execution, handed to its host
+    /// functions ([`HostContext::data`](crate::HostContext::data)). It never
+    /// enters an outcome.
+    pub data: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for ExecutionContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecutionContext")
+            .field("input_len", &self.input.len())
+            .field("seed", &hex::encode(self.seed))
+            .field("timestamp_ns", &self.timestamp_ns)
+            .field("limits", &self.limits)
+            .field("data", &self.data.is_some())
+            .finish()
+    }
 }
 
 impl ExecutionContext {
@@ -25,5 +45,19 @@ impl ExecutionContext {
             input: input.into(),
             ..Self::default()
         }
+    }
+
+    /// This context with a gas limit.
+    #[must_use]
+    pub fn gas(mut self, gas: u64) -> Self {
+        self.limits.gas = gas;
+        self
+    }
+
+    /// This context with the embedder's data for its host functions.
+    #[must_use]
+    pub fn with_data(mut self, data: Arc<dyn Any + Send + Sync>) -> Self {
+        self.data = Some(data);
+        self
     }
 }

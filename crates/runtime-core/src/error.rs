@@ -79,26 +79,33 @@ pub enum HostError {
     InvalidRegisterId,
     /// A string argument is not valid UTF-8.
     BadUtf8,
-    /// A storage key is longer than [`Limits::max_key_len`](crate::Limits::max_key_len).
+    /// A storage key is longer than [`ExecutionLimits::max_key_len`](crate::ExecutionLimits::max_key_len).
     KeyLengthExceeded,
-    /// A storage value is longer than [`Limits::max_value_len`](crate::Limits::max_value_len).
+    /// A storage value is longer than [`ExecutionLimits::max_value_len`](crate::ExecutionLimits::max_value_len).
     ValueLengthExceeded,
-    /// A register would exceed [`Limits::max_register_size`](crate::Limits::max_register_size).
+    /// The keys and values written by one execution together would exceed
+    /// [`ExecutionLimits::max_storage_write_bytes`](crate::ExecutionLimits::max_storage_write_bytes)
+    /// (ABI 1.1).
+    StorageWriteLimitExceeded,
+    /// A register would exceed [`ExecutionLimits::max_register_size`](crate::ExecutionLimits::max_register_size).
     RegisterSizeExceeded,
-    /// All registers together would exceed [`Limits::max_registers_memory`](crate::Limits::max_registers_memory).
+    /// All registers together would exceed [`ExecutionLimits::max_registers_memory`](crate::ExecutionLimits::max_registers_memory).
     RegistersMemoryExceeded,
-    /// More than [`Limits::max_registers`](crate::Limits::max_registers) registers.
+    /// More than [`ExecutionLimits::max_registers`](crate::ExecutionLimits::max_registers) registers.
     TooManyRegisters,
-    /// More than [`Limits::max_logs`](crate::Limits::max_logs) log lines.
+    /// More than [`ExecutionLimits::max_logs`](crate::ExecutionLimits::max_logs) log lines.
     TooManyLogs,
-    /// Log lines together exceed [`Limits::max_total_log_len`](crate::Limits::max_total_log_len).
+    /// Log lines together exceed [`ExecutionLimits::max_total_log_len`](crate::ExecutionLimits::max_total_log_len).
     TotalLogLengthExceeded,
-    /// More than [`Limits::max_events`](crate::Limits::max_events) events.
+    /// More than [`ExecutionLimits::max_events`](crate::ExecutionLimits::max_events) events.
     TooManyEvents,
-    /// An event's kind and data together exceed [`Limits::max_event_len`](crate::Limits::max_event_len).
+    /// An event's kind and data together exceed [`ExecutionLimits::max_event_len`](crate::ExecutionLimits::max_event_len).
     EventDataLengthExceeded,
     /// The guest called `panic_utf8` with this message.
     GuestPanic(String),
+    /// An embedder-defined host function failed with this message, which
+    /// enters the digest (as `GuestPanic`'s does).
+    Embedder(String),
 }
 
 impl HostError {
@@ -117,7 +124,9 @@ impl HostError {
             HostError::TotalLogLengthExceeded => "TotalLogLengthExceeded",
             HostError::TooManyEvents => "TooManyEvents",
             HostError::EventDataLengthExceeded => "EventDataLengthExceeded",
+            HostError::StorageWriteLimitExceeded => "StorageWriteLimitExceeded",
             HostError::GuestPanic(_) => "GuestPanic",
+            HostError::Embedder(_) => "Embedder",
         }
     }
 }
@@ -136,7 +145,7 @@ pub enum RejectionKind {
     MistypedImport,
     /// Imports a pointer-taking function but exports no memory `"memory"`.
     MissingMemoryExport,
-    /// A static module limit of [`Limits`](crate::Limits) is exceeded; the
+    /// A static module limit of [`ModuleLimits`](crate::ModuleLimits) is exceeded; the
     /// message names the limit.
     StaticLimitExceeded,
     /// The called export is missing or not a function of type `[] -> []`.
@@ -195,6 +204,9 @@ pub enum NonDeterministic {
     /// The engine failed in a way this runtime does not map: an unknown trap,
     /// an engine bug, a compilation failure of a validated module.
     EngineError(String),
+    /// An embedder-defined host function panicked, with this message. The
+    /// panic was caught: it never unwinds through engine frames.
+    HostPanic(String),
 }
 
 impl NonDeterministic {
@@ -204,6 +216,7 @@ impl NonDeterministic {
             NonDeterministic::Timeout => "Timeout",
             NonDeterministic::OutOfMemory => "OutOfMemory",
             NonDeterministic::EngineError(_) => "EngineError",
+            NonDeterministic::HostPanic(_) => "HostPanic",
         }
     }
 }
@@ -237,7 +250,8 @@ impl ExecError {
     /// detail of a rejection or engine error, else the kind's name.
     pub fn message(&self) -> String {
         match self {
-            ExecError::Host(HostError::GuestPanic(msg)) => msg.clone(),
+            ExecError::Host(HostError::GuestPanic(msg) | HostError::Embedder(msg)) => msg.clone(),
+            ExecError::NonDeterministic(NonDeterministic::HostPanic(msg)) => msg.clone(),
             ExecError::Rejected(r) => r.detail.clone(),
             ExecError::NonDeterministic(NonDeterministic::EngineError(msg)) => msg.clone(),
             other => other.kind_name().to_owned(),
@@ -255,6 +269,42 @@ impl fmt::Display for ExecError {
         }
     }
 }
+
+impl std::error::Error for ExecError {}
+
+impl fmt::Display for TrapKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::error::Error for TrapKind {}
+
+impl fmt::Display for HostError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostError::GuestPanic(m) | HostError::Embedder(m) => {
+                write!(f, "{}: {m}", self.name())
+            }
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+impl std::error::Error for HostError {}
+
+impl fmt::Display for NonDeterministic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NonDeterministic::EngineError(m) | NonDeterministic::HostPanic(m) => {
+                write!(f, "{}: {m}", self.name())
+            }
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+impl std::error::Error for NonDeterministic {}
 
 impl From<TrapKind> for ExecError {
     fn from(t: TrapKind) -> Self {
@@ -274,10 +324,37 @@ impl From<Rejection> for ExecError {
     }
 }
 
-/// An error of the storage layer (I/O, corruption).
-#[derive(Debug, thiserror::Error)]
+/// An error of the storage layer (I/O, corruption, a locked or foreign
+/// database); the message names what failed and where (a path, a key).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("storage error: {0}")]
 pub struct StorageError(pub String);
+
+impl StorageError {
+    /// An error with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// Why [`Storage::commit`](crate::Storage::commit) wrote nothing.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommitError {
+    /// A key the execution read has changed since: another commit came in
+    /// between. Nothing was written; run the execution again.
+    #[error(
+        "commit conflict: key {} changed since the execution read it",
+        hex::encode(key)
+    )]
+    Conflict {
+        /// The first key found changed.
+        key: Vec<u8>,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
 
 /// The infrastructure tier: failures that are not the guest's doing.
 #[derive(Debug, thiserror::Error)]
@@ -294,7 +371,51 @@ pub enum RuntimeError {
         /// What happened.
         message: String,
     },
+    /// The execution's changes were not committed because a key it read was
+    /// changed by a concurrent commit. Nothing was written: retry the
+    /// execution ([`RuntimeError::is_retryable`]).
+    #[error(
+        "commit conflict: key {} changed since the execution read it",
+        hex::encode(key)
+    )]
+    Conflict {
+        /// The first key found changed.
+        key: Vec<u8>,
+    },
+    /// A module was used with a runtime other than the one that compiled it
+    /// (another backend, engine, schedule, limits or host functions).
+    #[error("module mismatch: {0}")]
+    ModuleMismatch(String),
+    /// The runtime's configuration is invalid (an unbounded gas schedule, a
+    /// host function declared twice, ...).
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// A thread the runtime needs (the timeout machinery) could not start,
+    /// or a stack for a guest could not be set up.
+    #[error("runtime resources: {0}")]
+    Resources(String),
+    /// A registry or session operation named a module that is not there,
+    /// or one already taken.
+    #[error("{0}")]
+    Registry(String),
     /// Backends that should agree did not.
     #[error("backends diverged: {0}")]
     Divergence(String),
+}
+
+impl RuntimeError {
+    /// Whether running the same execution again may succeed: a commit
+    /// conflict.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, RuntimeError::Conflict { .. })
+    }
+}
+
+impl From<CommitError> for RuntimeError {
+    fn from(e: CommitError) -> Self {
+        match e {
+            CommitError::Conflict { key } => RuntimeError::Conflict { key },
+            CommitError::Storage(e) => RuntimeError::Storage(e),
+        }
+    }
 }

@@ -166,30 +166,95 @@ impl GasSchedule {
         self.host_base[function.index()] = cost;
     }
 
-    /// A SHA-256 over every field, for cache keys.
+    /// A SHA-256 over every field, for cache keys. Written by destructuring
+    /// without `..`, so a new field fails to compile until it is hashed.
     pub fn fingerprint(&self) -> [u8; 32] {
+        let Self {
+            host_base,
+            memory_read_byte,
+            memory_write_byte,
+            register_byte,
+            sha256_byte,
+            storage_key_byte,
+            storage_value_byte,
+            log_byte,
+            event_byte,
+            random_byte,
+            operators,
+        } = self;
         let mut h = Sha256::new();
-        h.update(b"gas-schedule-v1");
-        for cost in &self.host_base {
+        h.update(b"gas-schedule-v2");
+        for cost in host_base {
             h.update(cost.to_le_bytes());
         }
         for cost in [
-            self.memory_read_byte,
-            self.memory_write_byte,
-            self.register_byte,
-            self.sha256_byte,
-            self.storage_key_byte,
-            self.storage_value_byte,
-            self.log_byte,
-            self.event_byte,
-            self.random_byte,
+            *memory_read_byte,
+            *memory_write_byte,
+            *register_byte,
+            *sha256_byte,
+            *storage_key_byte,
+            *storage_value_byte,
+            *log_byte,
+            *event_byte,
+            *random_byte,
         ]
         .into_iter()
-        .chain(self.operators.fields())
+        .chain(operators.fields())
         {
             h.update(cost.to_le_bytes());
         }
         h.finalize().into()
+    }
+
+    /// Every host cost (base and per byte), for bounds checks.
+    fn host_costs(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        HostFunction::ALL
+            .iter()
+            .map(|f| (f.name(), self.host_base(*f)))
+            .chain([
+                ("memory_read_byte", self.memory_read_byte),
+                ("memory_write_byte", self.memory_write_byte),
+                ("register_byte", self.register_byte),
+                ("sha256_byte", self.sha256_byte),
+                ("storage_key_byte", self.storage_key_byte),
+                ("storage_value_byte", self.storage_value_byte),
+                ("log_byte", self.log_byte),
+                ("event_byte", self.event_byte),
+                ("random_byte", self.random_byte),
+            ])
+    }
+
+    /// Checks that every cost is at most [`OperatorCosts::MAX_COST`], so no
+    /// charge of the instrumentation can overflow its counter and every sum
+    /// of costs stays far from `u64::MAX`. A [`Runtime`](crate::Runtime) is
+    /// only built over a valid schedule.
+    ///
+    /// # Errors
+    ///
+    /// The name of the first cost out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        if let Some((name, cost)) = self
+            .host_costs()
+            .find(|(_, c)| *c > OperatorCosts::MAX_COST)
+        {
+            return Err(format!(
+                "gas schedule: {name} costs {cost}, more than the maximum {}",
+                OperatorCosts::MAX_COST
+            ));
+        }
+        if !self.operators.is_bounded() {
+            return Err(format!(
+                "gas schedule: an operator cost is more than the maximum {}",
+                OperatorCosts::MAX_COST
+            ));
+        }
+        Ok(())
+    }
+
+    /// The sum of per-byte costs, saturating (a valid schedule never comes
+    /// near the bound).
+    pub fn per_byte(costs: &[u64]) -> u64 {
+        costs.iter().fold(0u64, |sum, c| sum.saturating_add(*c))
     }
 }
 

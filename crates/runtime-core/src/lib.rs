@@ -11,7 +11,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use runtime_core::{
-//!     ExecutionContext, GasSchedule, HostState, InMemoryStorage, Limits, prepare,
+//!     ExecutionContext, GasSchedule, HostState, InMemoryStorage, ModuleLimits, prepare,
 //! };
 //! use host_abi::HostFunction;
 //!
@@ -22,7 +22,7 @@
 //!       (memory (export "memory") 1)
 //!       (func (export "main") (call 0 (i64.const 2) (i64.const 0))))
 //! "#).unwrap();
-//! let prepared = prepare(&wasm, &Limits::default(), &GasSchedule::default()).unwrap();
+//! let prepared = prepare(&wasm, &ModuleLimits::default(), &GasSchedule::default()).unwrap();
 //! assert!(prepared.check_callable("main").is_ok());
 //!
 //! // The host logic runs against any `GuestMemory`, here a plain slice.
@@ -65,12 +65,12 @@ pub use backend::{
 };
 pub use context::ExecutionContext;
 pub use error::{
-    ExecError, HostError, NonDeterministic, Rejection, RejectionKind, RuntimeError, StorageError,
-    TrapKind,
+    CommitError, ExecError, HostError, NonDeterministic, Rejection, RejectionKind, RuntimeError,
+    StorageError, TrapKind,
 };
 pub use gas::{GasMeter, GasSchedule, OperatorCosts, OutOfGas};
 pub use host::{GasCounter, HostAbort, HostState};
-pub use limits::Limits;
+pub use limits::{ExecutionLimits, Limits, ModuleLimits};
 pub use memory::{GuestMemory, checked_range};
 pub use outcome::{Event, Outcome, Status, outcomes_agree};
 pub use prepare::{
@@ -78,7 +78,9 @@ pub use prepare::{
     PreparedModule, allowed_features, cache_key, prepare, prepare_uninstrumented,
 };
 pub use runtime::{Module, Runtime};
-pub use storage::{InMemoryStorage, Storage, StorageChange, StorageOverlay};
+pub use storage::{
+    InMemoryStorage, ReadSet, Storage, StorageChange, StorageOverlay, ValueFingerprint,
+};
 pub use watchdog::{Watchdog, WatchdogGuard};
 
 pub use host_abi;

@@ -1,99 +1,77 @@
-//! Every bound the runtime enforces, in one place.
+//! Every bound the runtime enforces, in one place, in two parts: the limits
+//! a module is prepared under ([`ModuleLimits`], fixed per
+//! [`Runtime`](crate::Runtime) and part of the prepared module's cache key)
+//! and the limits of one execution ([`ExecutionLimits`], given per call in
+//! the [`ExecutionContext`](crate::ExecutionContext)).
+//!
+//! The split makes a static limit impossible to set where it would do
+//! nothing: a module's code is instrumented and checked once, so its limits
+//! cannot change per call.
 
-/// Bounds on one execution and on the modules it accepts.
-///
-/// Every field has a documented default ([`Limits::default`]). The fields
-/// marked *static* are checked by preparation and are part of the cache key
-/// of a [`PreparedModule`](crate::PreparedModule); the others are checked
-/// while the guest runs.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+use sha2::{Digest, Sha256};
+
+/// Every bound, as `ABI.md` lists them: [`ModuleLimits`] and
+/// [`ExecutionLimits`], each with documented defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Limits {
-    /// Gas available to one call. Default: 1 000 000 000 (with the default
-    /// [`GasSchedule`](crate::GasSchedule), about a billion simple
-    /// instructions). At most [`Limits::MAX_GAS`]; larger values are
-    /// clamped.
-    pub gas: u64,
-    /// Wall-clock time one execution may take: a non-deterministic safety
-    /// net behind gas (which already bounds every execution). When it fires
-    /// the outcome is `nondeterministic` (`Timeout`) and never enters a
-    /// digest. `None`: no timeout. Default: 10 seconds.
-    pub timeout: Option<std::time::Duration>,
-    /// *Static.* Maximum linear memory, in 64 KiB pages. A memory whose
-    /// minimum is larger is rejected; its maximum is clamped to this, so
-    /// `memory.grow` past it returns `-1`. Default: 1024 (64 MiB).
+    /// The limits a module is prepared under.
+    pub module: ModuleLimits,
+    /// The limits of one execution.
+    pub execution: ExecutionLimits,
+}
+
+/// The static limits a module is prepared under: checked (or instrumented)
+/// once by preparation, and part of the [`PreparedModule`](crate::PreparedModule)'s
+/// cache key. A [`Runtime`](crate::Runtime) holds one set; every module it
+/// prepares and runs was prepared under it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ModuleLimits {
+    /// Maximum linear memory, in 64 KiB pages. A memory whose minimum is
+    /// larger is rejected; its maximum is clamped to this, so `memory.grow`
+    /// past it returns `-1`. Default: 1024 (64 MiB).
     pub max_memory_pages: u32,
-    /// *Static.* Deterministic stack-height limit, in the instrumentation's
-    /// units: each active call costs one unit per parameter, local and slot
-    /// of its highest operand stack, plus a frame overhead of 4. Default:
-    /// 16 384; at most [`Limits::MAX_STACK_HEIGHT`] (larger values are
+    /// Deterministic stack-height limit, in the instrumentation's units: each
+    /// active call costs one unit per parameter, local and slot of its
+    /// highest operand stack, plus a frame overhead of 4. Default: 16 384;
+    /// at most [`ModuleLimits::MAX_STACK_HEIGHT`] (larger values are
     /// clamped), which every backend's native stack is sized for.
     pub max_stack_height: u32,
-    /// Number of registers that may be set at once. Default: 64.
-    pub max_registers: u64,
-    /// Bytes in one register. Default: 16 MiB.
-    pub max_register_size: u64,
-    /// Bytes in all registers together. Default: 64 MiB.
-    pub max_registers_memory: u64,
-    /// Bytes in a storage key. Default: 2 048.
-    pub max_key_len: u64,
-    /// Bytes in a storage value. Default: 4 MiB.
-    pub max_value_len: u64,
-    /// Number of log lines. Default: 100.
-    pub max_logs: u64,
-    /// Bytes of all log lines together. Default: 16 KiB.
-    pub max_total_log_len: u64,
-    /// Number of events. Default: 100.
-    pub max_events: u64,
-    /// Bytes of one event's kind and data together. Default: 16 KiB.
-    pub max_event_len: u64,
-    /// *Static.* Bytes of the module binary. Default: 4 MiB.
+    /// Bytes of the module binary. Default: 4 MiB.
     pub max_module_size: u64,
-    /// *Static.* Bytes of one function body. Default: 256 KiB.
+    /// Bytes of one function body. Default: 256 KiB.
     pub max_function_body_size: u64,
-    /// *Static.* Functions, imported ones included. Default: 10 000.
+    /// Functions, imported ones included. Default: 10 000.
     pub max_functions: u32,
-    /// *Static.* Parameters of one function type. Default: 64.
+    /// Parameters of one function type. Default: 64.
     pub max_params: u32,
-    /// *Static.* Results of one function type. Default: 8.
+    /// Results of one function type. Default: 8.
     pub max_results: u32,
-    /// *Static.* Locals declared by one function (parameters are bounded by
+    /// Locals declared by one function (parameters are bounded by
     /// `max_params`). Default: 4 096.
     pub max_locals: u32,
-    /// *Static.* Globals. Default: 1 024.
+    /// Globals. Default: 1 024.
     pub max_globals: u32,
-    /// *Static.* Function types. Default: 1 024.
+    /// Function types. Default: 1 024.
     pub max_types: u32,
-    /// *Static.* Tables. Default: 1.
+    /// Tables. Default: 1.
     pub max_tables: u32,
-    /// *Static.* Elements of a table's minimum (and clamped maximum).
-    /// Default: 10 000.
+    /// Elements of a table's minimum (and clamped maximum). Default: 10 000.
     pub max_table_size: u32,
-    /// *Static.* Data segments. Default: 1 024.
+    /// Data segments. Default: 1 024.
     pub max_data_segments: u32,
-    /// *Static.* Element segments. Default: 1 024.
+    /// Element segments. Default: 1 024.
     pub max_element_segments: u32,
-    /// *Static.* Imports. Default: 128.
+    /// Imports. Default: 128.
     pub max_imports: u32,
-    /// *Static.* Exports. Default: 1 024.
+    /// Exports. Default: 1 024.
     pub max_exports: u32,
 }
 
-impl Default for Limits {
+impl Default for ModuleLimits {
     fn default() -> Self {
         Self {
-            gas: 1_000_000_000,
-            timeout: Some(std::time::Duration::from_secs(10)),
             max_memory_pages: 1024,
             max_stack_height: 16_384,
-            max_registers: 64,
-            max_register_size: 16 << 20,
-            max_registers_memory: 64 << 20,
-            max_key_len: 2048,
-            max_value_len: 4 << 20,
-            max_logs: 100,
-            max_total_log_len: 16 << 10,
-            max_events: 100,
-            max_event_len: 16 << 10,
             max_module_size: 4 << 20,
             max_function_body_size: 256 << 10,
             max_functions: 10_000,
@@ -112,36 +90,213 @@ impl Default for Limits {
     }
 }
 
-impl Limits {
+impl ModuleLimits {
     /// The largest stack-height limit the backends' native stacks are sized
     /// for.
     pub const MAX_STACK_HEIGHT: u32 = 32_768;
 
+    /// The limits encoded for a cache key: two `ModuleLimits` that prepare
+    /// every module identically give the same bytes.
+    ///
+    /// Written by destructuring without `..`, so a new field fails to
+    /// compile until it is hashed here.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let Self {
+            max_memory_pages,
+            max_stack_height,
+            max_module_size,
+            max_function_body_size,
+            max_functions,
+            max_params,
+            max_results,
+            max_locals,
+            max_globals,
+            max_types,
+            max_tables,
+            max_table_size,
+            max_data_segments,
+            max_element_segments,
+            max_imports,
+            max_exports,
+        } = self;
+        let fields: [(&str, u64); 16] = [
+            ("max_memory_pages", u64::from(*max_memory_pages)),
+            ("max_stack_height", u64::from(*max_stack_height)),
+            ("max_module_size", *max_module_size),
+            ("max_function_body_size", *max_function_body_size),
+            ("max_functions", u64::from(*max_functions)),
+            ("max_params", u64::from(*max_params)),
+            ("max_results", u64::from(*max_results)),
+            ("max_locals", u64::from(*max_locals)),
+            ("max_globals", u64::from(*max_globals)),
+            ("max_types", u64::from(*max_types)),
+            ("max_tables", u64::from(*max_tables)),
+            ("max_table_size", u64::from(*max_table_size)),
+            ("max_data_segments", u64::from(*max_data_segments)),
+            ("max_element_segments", u64::from(*max_element_segments)),
+            ("max_imports", u64::from(*max_imports)),
+            ("max_exports", u64::from(*max_exports)),
+        ];
+        fingerprint(b"module-limits-v1", &fields)
+    }
+}
+
+/// The limits of one execution, checked while the guest runs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ExecutionLimits {
+    /// Gas available to one call. Default: 1 000 000 000 (with the default
+    /// [`GasSchedule`](crate::GasSchedule), about a billion simple
+    /// instructions). At most [`ExecutionLimits::MAX_GAS`]; larger values
+    /// are clamped.
+    pub gas: u64,
+    /// Wall-clock time one execution may take: a non-deterministic safety
+    /// net behind gas (which already bounds every execution). When it fires
+    /// the outcome is `nondeterministic` (`Timeout`) and never enters a
+    /// digest. `None`: no timeout. Default: 10 seconds.
+    pub timeout: Option<std::time::Duration>,
+    /// Number of registers that may be set at once. Default: 64.
+    pub max_registers: u64,
+    /// Bytes in one register. Default: 16 MiB.
+    pub max_register_size: u64,
+    /// Bytes in all registers together. Default: 64 MiB.
+    pub max_registers_memory: u64,
+    /// Bytes in a storage key. Default: 2 048.
+    pub max_key_len: u64,
+    /// Bytes in a storage value. Default: 4 MiB.
+    pub max_value_len: u64,
+    /// Bytes of the keys and values of every `storage_write` of one
+    /// execution together (ABI 1.1); the write that would pass it fails with
+    /// `StorageWriteLimitExceeded`. Default: 64 MiB.
+    pub max_storage_write_bytes: u64,
+    /// Number of log lines. Default: 100.
+    pub max_logs: u64,
+    /// Bytes of all log lines together. Default: 16 KiB.
+    pub max_total_log_len: u64,
+    /// Number of events. Default: 100.
+    pub max_events: u64,
+    /// Bytes of one event's kind and data together. Default: 16 KiB.
+    pub max_event_len: u64,
+}
+
+impl Default for ExecutionLimits {
+    fn default() -> Self {
+        Self {
+            gas: 1_000_000_000,
+            timeout: Some(std::time::Duration::from_secs(10)),
+            max_registers: 64,
+            max_register_size: 16 << 20,
+            max_registers_memory: 64 << 20,
+            max_key_len: 2048,
+            max_value_len: 4 << 20,
+            max_storage_write_bytes: 64 << 20,
+            max_logs: 100,
+            max_total_log_len: 16 << 10,
+            max_events: 100,
+            max_event_len: 16 << 10,
+        }
+    }
+}
+
+impl ExecutionLimits {
     /// The largest gas limit (2^62 - 1): the instrumented counter is an
     /// `i64` whose negative range encodes exhaustion.
     pub const MAX_GAS: u64 = (1 << 62) - 1;
 
-    /// The static limits, encoded for a cache key: two `Limits` that prepare
-    /// every module identically give the same bytes.
-    pub fn static_fingerprint(&self) -> Vec<u8> {
-        let fields: [u64; 16] = [
-            u64::from(self.max_memory_pages),
-            u64::from(self.max_stack_height),
-            self.max_module_size,
-            self.max_function_body_size,
-            u64::from(self.max_functions),
-            u64::from(self.max_params),
-            u64::from(self.max_results),
-            u64::from(self.max_locals),
-            u64::from(self.max_globals),
-            u64::from(self.max_types),
-            u64::from(self.max_tables),
-            u64::from(self.max_table_size),
-            u64::from(self.max_data_segments),
-            u64::from(self.max_element_segments),
-            u64::from(self.max_imports),
-            u64::from(self.max_exports),
+    /// The gas limit actually in force: [`ExecutionLimits::gas`] clamped to
+    /// [`ExecutionLimits::MAX_GAS`].
+    pub fn effective_gas(&self) -> u64 {
+        self.gas.min(Self::MAX_GAS)
+    }
+
+    /// The limits encoded for comparison (tests, sessions): written by
+    /// destructuring without `..`, so a new field fails to compile until it
+    /// is hashed here.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let Self {
+            gas,
+            timeout,
+            max_registers,
+            max_register_size,
+            max_registers_memory,
+            max_key_len,
+            max_value_len,
+            max_storage_write_bytes,
+            max_logs,
+            max_total_log_len,
+            max_events,
+            max_event_len,
+        } = self;
+        let timeout_ns = timeout.map_or(u64::MAX, |t| {
+            u64::try_from(t.as_nanos()).unwrap_or(u64::MAX - 1)
+        });
+        let fields: [(&str, u64); 12] = [
+            ("gas", *gas),
+            ("timeout_ns", timeout_ns),
+            ("max_registers", *max_registers),
+            ("max_register_size", *max_register_size),
+            ("max_registers_memory", *max_registers_memory),
+            ("max_key_len", *max_key_len),
+            ("max_value_len", *max_value_len),
+            ("max_storage_write_bytes", *max_storage_write_bytes),
+            ("max_logs", *max_logs),
+            ("max_total_log_len", *max_total_log_len),
+            ("max_events", *max_events),
+            ("max_event_len", *max_event_len),
         ];
-        fields.iter().flat_map(|f| f.to_le_bytes()).collect()
+        fingerprint(b"execution-limits-v1", &fields)
+    }
+}
+
+/// SHA-256 over a domain tag and named `u64` fields (names included, so a
+/// reordering changes the fingerprint).
+pub(crate) fn fingerprint(domain: &[u8], fields: &[(&str, u64)]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(domain);
+    for (name, value) in fields {
+        h.update((name.len() as u64).to_le_bytes());
+        h.update(name.as_bytes());
+        h.update(value.to_le_bytes());
+    }
+    h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_fingerprint_follows_every_field() {
+        let base = ModuleLimits::default();
+        let changes: [fn(&mut ModuleLimits); 4] = [
+            |l| l.max_memory_pages += 1,
+            |l| l.max_stack_height += 1,
+            |l| l.max_exports += 1,
+            |l| l.max_function_body_size += 1,
+        ];
+        for change in changes {
+            let mut other = base.clone();
+            change(&mut other);
+            assert_ne!(base.fingerprint(), other.fingerprint());
+        }
+        assert_eq!(base.fingerprint(), ModuleLimits::default().fingerprint());
+    }
+
+    #[test]
+    fn execution_fingerprint_follows_every_field() {
+        let base = ExecutionLimits::default();
+        let mut other = base.clone();
+        other.timeout = None;
+        assert_ne!(base.fingerprint(), other.fingerprint());
+        let mut other = base.clone();
+        other.max_storage_write_bytes -= 1;
+        assert_ne!(base.fingerprint(), other.fingerprint());
+        assert_eq!(
+            ExecutionLimits {
+                gas: u64::MAX,
+                ..base.clone()
+            }
+            .effective_gas(),
+            ExecutionLimits::MAX_GAS
+        );
     }
 }

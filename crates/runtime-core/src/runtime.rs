@@ -8,9 +8,10 @@ use crate::context::ExecutionContext;
 use crate::error::{ExecError, NonDeterministic, Rejection, RuntimeError};
 use crate::gas::GasSchedule;
 use crate::host::{Abort, HostState};
-use crate::limits::Limits;
+use crate::limits::ModuleLimits;
 use crate::outcome::Outcome;
 use crate::prepare::{PreparedModule, prepare};
+use crate::storage::ReadSet;
 use crate::storage::Storage;
 
 /// A prepared module compiled by one backend.
@@ -49,7 +50,7 @@ impl Module {
 pub struct Runtime {
     backend: Box<dyn Backend>,
     schedule: Arc<GasSchedule>,
-    limits: Limits,
+    limits: ModuleLimits,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -63,11 +64,15 @@ impl std::fmt::Debug for Runtime {
 impl Runtime {
     /// A runtime over `backend` with the default schedule and limits.
     pub fn new(backend: Box<dyn Backend>) -> Self {
-        Self::with_config(backend, GasSchedule::default(), Limits::default())
+        Self::with_config(backend, GasSchedule::default(), ModuleLimits::default())
     }
 
     /// A runtime with an explicit gas schedule and static limits.
-    pub fn with_config(backend: Box<dyn Backend>, schedule: GasSchedule, limits: Limits) -> Self {
+    pub fn with_config(
+        backend: Box<dyn Backend>,
+        schedule: GasSchedule,
+        limits: ModuleLimits,
+    ) -> Self {
         Self {
             backend,
             schedule: Arc::new(schedule),
@@ -87,7 +92,7 @@ impl Runtime {
 
     /// The limits modules are prepared under, and the default limits of an
     /// execution.
-    pub fn limits(&self) -> &Limits {
+    pub fn limits(&self) -> &ModuleLimits {
         &self.limits
     }
 
@@ -127,13 +132,29 @@ impl Runtime {
         context: &ExecutionContext,
         storage: Arc<dyn Storage>,
     ) -> Result<Outcome, RuntimeError> {
+        self.execute_inner(module, export, context, storage)
+            .map(|(outcome, _)| outcome)
+    }
+
+    fn execute_inner(
+        &self,
+        module: &Module,
+        export: &str,
+        context: &ExecutionContext,
+        storage: Arc<dyn Storage>,
+    ) -> Result<(Outcome, ReadSet), RuntimeError> {
         let _span = tracing::debug_span!(target: "runtime::guest", "execute", backend = self.backend.name(), export).entered();
         if let Err(rejection) = module.prepared.check_callable(export) {
-            return Ok(Outcome::rejected(rejection));
+            return Ok((Outcome::rejected(rejection), ReadSet::default()));
         }
         let compiled = match &module.compiled {
             Ok(compiled) => compiled,
-            Err(e) => return Ok(Outcome::failed(ExecError::NonDeterministic(e.clone()))),
+            Err(e) => {
+                return Ok((
+                    Outcome::failed(ExecError::NonDeterministic(e.clone())),
+                    ReadSet::default(),
+                ));
+            }
         };
         let host = HostState::new(context, self.schedule.clone(), storage);
         let exports: Vec<&str> = module
@@ -159,9 +180,9 @@ impl Runtime {
         context: &ExecutionContext,
         storage: Arc<dyn Storage>,
     ) -> Result<Outcome, RuntimeError> {
-        let outcome = self.execute(module, export, context, storage.clone())?;
+        let (outcome, reads) = self.execute_inner(module, export, context, storage.clone())?;
         if outcome.error.is_none() {
-            storage.apply(&outcome.changes)?;
+            storage.commit(&reads, &outcome.changes)?;
         }
         Ok(outcome)
     }
@@ -172,7 +193,7 @@ fn finish(
     backend: &'static str,
     host: HostState,
     result: Result<(), EngineFailure>,
-) -> Result<Outcome, RuntimeError> {
+) -> Result<(Outcome, ReadSet), RuntimeError> {
     let error = match (result, host.abort) {
         (Ok(()), None) => None,
         (Ok(()), Some(_)) => {
@@ -194,7 +215,8 @@ fn finish(
         (Err(EngineFailure::NonDeterministic(nd)), None) => Some(ExecError::NonDeterministic(nd)),
     };
     let mut gas = host.gas;
-    if matches!(error, Some(ExecError::Trap(crate::TrapKind::GasExhausted))) {
+    // ABI 1.1: every trap, whatever its kind, consumes all of the call's gas.
+    if matches!(error, Some(ExecError::Trap(_))) {
         gas.exhaust();
     }
     let outcome = match error {
@@ -203,7 +225,7 @@ fn finish(
             return_data: host.return_data,
             logs: host.logs,
             events: host.events,
-            changes: host.overlay.net_changes()?,
+            changes: host.overlay.net_changes(),
             gas_used: gas.used(),
         },
         Some(error) => Outcome {
@@ -216,5 +238,5 @@ fn finish(
         },
     };
     tracing::debug!(target: "runtime::guest", backend, status = outcome.status().as_str(), gas_used = outcome.gas_used, "execution finished");
-    Ok(outcome)
+    Ok((outcome, host.overlay.reads().clone()))
 }

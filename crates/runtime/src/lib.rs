@@ -137,7 +137,7 @@ impl BackendKind {
     pub fn runtime_with(
         self,
         schedule: GasSchedule,
-        limits: Limits,
+        limits: ModuleLimits,
     ) -> Result<Runtime, NotCompiledIn> {
         Ok(Runtime::with_config(self.backend()?, schedule, limits))
     }

@@ -221,7 +221,7 @@ fn kv_cases() -> Vec<Case> {
         )
         .input(&[kv_set(b"a", b"2"), kv_set(b"abcde", b"1")].concat())
         .state(&[(b"a", b"1")])
-        .limits(|l| l.max_key_len = 4),
+        .limits(|l| l.execution.max_key_len = 4),
     ]
 }
 
@@ -288,7 +288,7 @@ fn counter_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
             Expect::trap("GasExhausted").gas(5_000),
         )
         .state(&[(b"count", &7u64.to_le_bytes())])
-        .limits(|l| l.gas = 5_000),
+        .limits(|l| l.execution.gas = 5_000),
     ]
 }
 
@@ -435,7 +435,7 @@ fn token_cases() -> Vec<Case> {
             Expect::trap("GasExhausted").gas(10_000),
             &[(&alice, 100), (&bob, 5)],
         )
-        .limits(|l| l.gas = 10_000),
+        .limits(|l| l.execution.gas = 10_000),
         with_state(
             Case::new(
                 "token.balance_of",
@@ -558,7 +558,7 @@ fn sha_cases() -> Vec<Case> {
             Expect::trap("GasExhausted").gas(5_000_000),
         )
         .input(&chain_input(u32::MAX, b"x"))
-        .limits(|l| l.gas = 5_000_000),
+        .limits(|l| l.execution.gas = 5_000_000),
         Case::new(
             "sha.pure_chain_out_of_gas",
             g(),
@@ -566,7 +566,7 @@ fn sha_cases() -> Vec<Case> {
             Expect::trap("GasExhausted").gas(5_000_000),
         )
         .input(&chain_input(u32::MAX, b"x"))
-        .limits(|l| l.gas = 5_000_000),
+        .limits(|l| l.execution.gas = 5_000_000),
     ]
 }
 
@@ -643,7 +643,7 @@ fn compute_cases() -> Vec<Case> {
             Expect::trap("GasExhausted").gas(1_000_000),
         )
         .input(&arg(1_000_000))
-        .limits(|l| l.gas = 1_000_000),
+        .limits(|l| l.execution.gas = 1_000_000),
         Case::new(
             "compute.fib_90",
             g(),

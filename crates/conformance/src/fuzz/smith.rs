@@ -4,7 +4,7 @@
 
 use arbitrary::Unstructured;
 use runtime::{
-    EngineFailure, GasSchedule, Limits, RawInstance, Runtime, TrapKind, WasmValue, prepare,
+    EngineFailure, GasSchedule, ModuleLimits, RawInstance, Runtime, TrapKind, WasmValue, prepare,
 };
 use wasmparser::{ExternalKind, Parser, Payload, ValType, Validator};
 
@@ -165,7 +165,7 @@ pub enum Run {
 /// Prepares `wasm` once and runs every export twice on each runtime, with
 /// arguments from `arg_seed`. Returns each backend's observations.
 pub fn run_everywhere(wasm: &[u8], arg_seed: u64, runtimes: &[Runtime]) -> Vec<Run> {
-    let limits = Limits::default();
+    let limits = ModuleLimits::default();
     let prepared = match prepare(wasm, &limits, &GasSchedule::default()) {
         Ok(p) => p,
         Err(r) => return vec![Run::Rejected(r.kind.name().into()); runtimes.len()],

@@ -44,7 +44,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use runtime::{BackendKind, GasSchedule, Limits, NotCompiledIn, Runtime};
+use runtime::{BackendKind, GasSchedule, ModuleLimits, NotCompiledIn, Runtime};
 use serde_json::{Value, json};
 
 use directives::{Lines, Script, Verdict};
@@ -175,10 +175,10 @@ pub enum SpecError {
 /// 32-bit memory size, the largest stack-height limit), because the
 /// testsuite has deliberately big modules and is about semantics, not about
 /// this runtime's guest-sized defaults (which its own corpus tests).
-pub fn spec_limits() -> Limits {
-    Limits {
+pub fn spec_limits() -> ModuleLimits {
+    ModuleLimits {
         max_memory_pages: 65_536,
-        max_stack_height: Limits::MAX_STACK_HEIGHT,
+        max_stack_height: ModuleLimits::MAX_STACK_HEIGHT,
         max_module_size: 1 << 30,
         max_function_body_size: 1 << 30,
         max_functions: u32::MAX,
@@ -193,7 +193,6 @@ pub fn spec_limits() -> Limits {
         max_element_segments: u32::MAX,
         max_imports: u32::MAX,
         max_exports: u32::MAX,
-        ..Limits::default()
     }
 }
 

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Abort, HostState};
 use crate::error::HostError;
+use crate::gas::GasSchedule;
 use crate::memory::{GuestMemory, checked_range};
 use crate::outcome::Event;
 
@@ -168,8 +169,10 @@ impl HostState {
         if total > self.limits.max_total_log_len {
             return Err(HostError::TotalLogLengthExceeded.into());
         }
-        self.gas
-            .charge_per(len, self.schedule.memory_read_byte + self.schedule.log_byte)?;
+        self.gas.charge_per(
+            len,
+            GasSchedule::per_byte(&[self.schedule.memory_read_byte, self.schedule.log_byte]),
+        )?;
         let line = utf8(read_bytes(memory, ptr, len)?)?;
         self.total_log_len = total;
         self.logs.push(line);
@@ -195,7 +198,7 @@ impl HostState {
         }
         self.gas.charge_per(
             len,
-            self.schedule.memory_read_byte + self.schedule.event_byte,
+            GasSchedule::per_byte(&[self.schedule.memory_read_byte, self.schedule.event_byte]),
         )?;
         let kind = utf8(read_bytes(memory, kind_ptr, kind_len)?)?;
         let data = read_bytes(memory, data_ptr, data_len)?;
@@ -217,7 +220,10 @@ impl HostState {
         }
         self.gas.charge_per(
             key_len,
-            self.schedule.memory_read_byte + self.schedule.storage_key_byte,
+            GasSchedule::per_byte(&[
+                self.schedule.memory_read_byte,
+                self.schedule.storage_key_byte,
+            ]),
         )?;
         read_bytes(memory, key_ptr, key_len)
     }
@@ -257,16 +263,30 @@ impl HostState {
         if value_len > self.limits.max_value_len {
             return Err(HostError::ValueLengthExceeded.into());
         }
+        let written = self
+            .storage_written
+            .saturating_add(key_len)
+            .saturating_add(value_len);
+        if written > self.limits.max_storage_write_bytes {
+            return Err(HostError::StorageWriteLimitExceeded.into());
+        }
         self.gas.charge_per(
             key_len,
-            self.schedule.memory_read_byte + self.schedule.storage_key_byte,
+            GasSchedule::per_byte(&[
+                self.schedule.memory_read_byte,
+                self.schedule.storage_key_byte,
+            ]),
         )?;
         self.gas.charge_per(
             value_len,
-            self.schedule.memory_read_byte + self.schedule.storage_value_byte,
+            GasSchedule::per_byte(&[
+                self.schedule.memory_read_byte,
+                self.schedule.storage_value_byte,
+            ]),
         )?;
         let key = read_bytes(memory, key_ptr, key_len)?;
         let value = read_bytes(memory, value_ptr, value_len)?;
+        self.storage_written = written;
         let old = self.overlay.set(&key, value)?;
         self.old_value_to_register(old, register_id)
     }
@@ -316,7 +336,7 @@ impl HostState {
         self.registers.check(register_id, 32, &self.limits)?;
         self.gas.charge_per(
             len,
-            self.schedule.memory_read_byte + self.schedule.sha256_byte,
+            GasSchedule::per_byte(&[self.schedule.memory_read_byte, self.schedule.sha256_byte]),
         )?;
         let data = read_bytes(memory, ptr, len)?;
         let digest = Sha256::digest(&data).to_vec();
@@ -332,7 +352,7 @@ impl HostState {
         check_bounds(memory, ptr, len)?;
         self.gas.charge_per(
             len,
-            self.schedule.memory_write_byte + self.schedule.random_byte,
+            GasSchedule::per_byte(&[self.schedule.memory_write_byte, self.schedule.random_byte]),
         )?;
         let mut buf = vec![0u8; len as usize];
         self.keystream.fill(&mut buf);

@@ -18,7 +18,7 @@ use host_abi::HostFunction;
 use crate::context::ExecutionContext;
 use crate::error::{ExecError, RuntimeError, TrapKind};
 use crate::gas::{GasMeter, GasSchedule, OutOfGas};
-use crate::limits::Limits;
+use crate::limits::ExecutionLimits;
 use crate::memory::GuestMemory;
 use crate::outcome::Event;
 use crate::storage::{Storage, StorageOverlay};
@@ -67,12 +67,14 @@ impl From<crate::error::StorageError> for Abort {
 pub struct HostState {
     pub(crate) input: Vec<u8>,
     pub(crate) timestamp_ns: u64,
-    pub(crate) limits: Limits,
+    pub(crate) limits: ExecutionLimits,
     pub(crate) schedule: Arc<GasSchedule>,
     pub(crate) gas: GasMeter,
     registers: Registers,
     pub(crate) logs: Vec<String>,
     total_log_len: u64,
+    /// Key and value bytes of every `storage_write` so far (ABI 1.1 bound).
+    storage_written: u64,
     pub(crate) events: Vec<Event>,
     pub(crate) return_data: Vec<u8>,
     keystream: Keystream,
@@ -103,10 +105,11 @@ impl HostState {
             timestamp_ns: context.timestamp_ns,
             limits: context.limits.clone(),
             schedule,
-            gas: GasMeter::new(context.limits.gas.min(Limits::MAX_GAS)),
+            gas: GasMeter::new(context.limits.effective_gas()),
             registers: Registers::default(),
             logs: Vec::new(),
             total_log_len: 0,
+            storage_written: 0,
             events: Vec::new(),
             return_data: Vec::new(),
             keystream: Keystream::new(context.seed),
@@ -243,7 +246,7 @@ impl GasCounter {
 
     /// The counter's value for `left` gas.
     pub fn encode(left: u64) -> i64 {
-        i64::try_from(left.min(Limits::MAX_GAS)).unwrap_or(i64::MAX)
+        i64::try_from(left.min(ExecutionLimits::MAX_GAS)).unwrap_or(i64::MAX)
     }
 
     /// Reads a counter value.

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::HostError;
-use crate::limits::Limits;
+use crate::limits::ExecutionLimits;
 
 /// Host-side byte buffers named by a `u64` id, with their limits.
 #[derive(Debug, Default)]
@@ -18,7 +18,12 @@ impl Registers {
 
     /// Whether register `id` may be set to `len` bytes. Replacing a register
     /// releases its old size before the new one is counted.
-    pub(crate) fn check(&self, id: u64, len: u64, limits: &Limits) -> Result<(), HostError> {
+    pub(crate) fn check(
+        &self,
+        id: u64,
+        len: u64,
+        limits: &ExecutionLimits,
+    ) -> Result<(), HostError> {
         if len > limits.max_register_size {
             return Err(HostError::RegisterSizeExceeded);
         }
@@ -34,7 +39,12 @@ impl Registers {
     }
 
     /// Sets register `id` after [`Registers::check`].
-    pub(crate) fn set(&mut self, id: u64, data: Vec<u8>, limits: &Limits) -> Result<(), HostError> {
+    pub(crate) fn set(
+        &mut self,
+        id: u64,
+        data: Vec<u8>,
+        limits: &ExecutionLimits,
+    ) -> Result<(), HostError> {
         self.check(id, data.len() as u64, limits)?;
         let new = data.len() as u64;
         if let Some(old) = self.buffers.insert(id, data) {
@@ -51,11 +61,11 @@ mod tests {
 
     #[test]
     fn limits_count_size_and_total_with_replacement_released_first() {
-        let limits = Limits {
+        let limits = ExecutionLimits {
             max_registers: 2,
             max_register_size: 10,
             max_registers_memory: 15,
-            ..Limits::default()
+            ..ExecutionLimits::default()
         };
         let mut r = Registers::default();
         assert_eq!(

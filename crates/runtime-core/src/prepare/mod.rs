@@ -25,11 +25,11 @@ pub use instrument::{CANONICAL_NAN_F32, CANONICAL_NAN_F64, FRAME_OVERHEAD};
 
 use crate::error::{Rejection, RejectionKind};
 use crate::gas::GasSchedule;
-use crate::limits::Limits;
+use crate::limits::ModuleLimits;
 
 /// The version of the preparation pipeline; part of the cache key. Bump it
 /// whenever preparation produces other bytes for the same input.
-pub const PREPARATION_VERSION: u32 = 5;
+pub const PREPARATION_VERSION: u32 = 6;
 
 /// The signature of an exported function, as counts of each value type are
 /// not needed: the runtime only calls `[] -> []` exports.
@@ -124,11 +124,11 @@ impl PreparedModule {
 }
 
 /// The cache key of `wasm` prepared under `limits` and `schedule`.
-pub fn cache_key(wasm: &[u8], limits: &Limits, schedule: &GasSchedule) -> [u8; 32] {
+pub fn cache_key(wasm: &[u8], limits: &ModuleLimits, schedule: &GasSchedule) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"prepared-module-key");
     h.update(Sha256::digest(wasm));
-    h.update(limits.static_fingerprint());
+    h.update(limits.fingerprint());
     h.update(schedule.fingerprint());
     h.update(host_abi::ABI_VERSION.to_le_bytes());
     h.update(PREPARATION_VERSION.to_le_bytes());
@@ -145,7 +145,7 @@ pub fn cache_key(wasm: &[u8], limits: &Limits, schedule: &GasSchedule) -> [u8; 3
 /// expensive work.
 pub fn prepare(
     wasm: &[u8],
-    limits: &Limits,
+    limits: &ModuleLimits,
     schedule: &GasSchedule,
 ) -> Result<PreparedModule, Rejection> {
     prepare_inner(wasm, limits, schedule, true)
@@ -162,7 +162,7 @@ pub fn prepare(
 /// As [`prepare`].
 pub fn prepare_uninstrumented(
     wasm: &[u8],
-    limits: &Limits,
+    limits: &ModuleLimits,
     schedule: &GasSchedule,
 ) -> Result<PreparedModule, Rejection> {
     prepare_inner(wasm, limits, schedule, false)
@@ -170,7 +170,7 @@ pub fn prepare_uninstrumented(
 
 fn prepare_inner(
     wasm: &[u8],
-    limits: &Limits,
+    limits: &ModuleLimits,
     schedule: &GasSchedule,
     instrument: bool,
 ) -> Result<PreparedModule, Rejection> {

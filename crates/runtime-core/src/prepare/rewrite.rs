@@ -34,7 +34,7 @@ use super::features::Validated;
 use super::instrument::{self, Plan};
 use crate::error::{Rejection, RejectionKind};
 use crate::gas::GasSchedule;
-use crate::limits::Limits;
+use crate::limits::ModuleLimits;
 
 /// The export name the start function gets, unless a module already uses it.
 const START_EXPORT: &str = "__runtime_start";
@@ -172,7 +172,7 @@ fn shape(wasm: &[u8]) -> Result<Shape, Rejection> {
 /// this is not expected).
 pub(super) fn rewrite(
     wasm: &[u8],
-    limits: &Limits,
+    limits: &ModuleLimits,
     schedule: &GasSchedule,
     validated: &Validated,
     instrument: bool,
@@ -194,7 +194,7 @@ pub(super) fn rewrite(
         stack_global: shape.globals + 1,
         charge_function: shape.imported_functions + shape.defined_functions,
         overflow_function: shape.imported_functions + shape.defined_functions + 1,
-        stack_limit: limits.max_stack_height.min(Limits::MAX_STACK_HEIGHT),
+        stack_limit: limits.max_stack_height.min(ModuleLimits::MAX_STACK_HEIGHT),
         costs: &schedule.operators,
     };
     let charge_type = shape.type_count;

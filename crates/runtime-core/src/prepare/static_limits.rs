@@ -5,7 +5,7 @@
 use wasmparser::{CompositeInnerType, Parser, Payload, TypeRef};
 
 use crate::error::{Rejection, RejectionKind};
-use crate::limits::Limits;
+use crate::limits::ModuleLimits;
 
 fn exceeded(limit: &str, actual: u64, max: u64) -> Rejection {
     Rejection::new(
@@ -35,7 +35,7 @@ fn malformed(e: wasmparser::BinaryReaderError) -> Rejection {
 ///
 /// `StaticLimitExceeded` naming the first limit exceeded, or
 /// `MalformedModule` if the sections do not parse.
-pub(super) fn check_static_limits(wasm: &[u8], limits: &Limits) -> Result<(), Rejection> {
+pub(super) fn check_static_limits(wasm: &[u8], limits: &ModuleLimits) -> Result<(), Rejection> {
     check("max_module_size", wasm.len() as u64, limits.max_module_size)?;
     let mut functions: u64 = 0;
     let mut globals: u64 = 0;

@@ -2,10 +2,11 @@ use std::collections::BTreeMap;
 
 use parking_lot::RwLock;
 
-use super::{Storage, StorageChange};
-use crate::error::StorageError;
+use super::{ReadSet, Storage, StorageChange};
+use crate::error::{CommitError, StorageError};
 
-/// A [`Storage`] in a `BTreeMap` behind a lock. Never fails.
+/// A [`Storage`] in a `BTreeMap` behind a lock. Never fails; commits are
+/// validated and applied under the write lock.
 #[derive(Debug, Default)]
 pub struct InMemoryStorage {
     entries: RwLock<BTreeMap<Vec<u8>, Vec<u8>>>,
@@ -43,8 +44,9 @@ impl Storage for InMemoryStorage {
         Ok(self.entries.read().get(key).cloned())
     }
 
-    fn apply(&self, changes: &[StorageChange]) -> Result<(), StorageError> {
+    fn commit(&self, reads: &ReadSet, changes: &[StorageChange]) -> Result<(), CommitError> {
         let mut entries = self.entries.write();
+        reads.validate(|key| Ok(entries.get(key).cloned()))?;
         for change in changes {
             match &change.value {
                 Some(value) => entries.insert(change.key.clone(), value.clone()),
@@ -52,5 +54,9 @@ impl Storage for InMemoryStorage {
             };
         }
         Ok(())
+    }
+
+    fn entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+        Ok(self.snapshot().into_iter().collect())
     }
 }

@@ -1,25 +1,28 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{Storage, StorageChange};
+use super::{ReadSet, Storage, StorageChange, ValueFingerprint};
 use crate::error::StorageError;
 
-/// The writes of one execution over a read-only base.
+/// The writes of one execution over a read-only base, and what it read.
 ///
 /// The base is never written: the overlay yields its net changes
-/// ([`StorageOverlay::net_changes`]) and the runtime applies them only when
-/// the call's status is `ok`, so on any error the storage is exactly as it
-/// was.
+/// ([`StorageOverlay::net_changes`]) and the runtime commits them only when
+/// the call's status is `ok`, together with the [`ReadSet`] of every base
+/// read, so a concurrent commit in between is detected, never lost.
 pub struct StorageOverlay {
     base: Arc<dyn Storage>,
     /// Key -> value after the writes so far (`None`: removed).
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Every base read: what the execution saw.
+    reads: ReadSet,
 }
 
 impl std::fmt::Debug for StorageOverlay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StorageOverlay")
             .field("writes", &self.writes.len())
+            .field("reads", &self.reads.len())
             .finish_non_exhaustive()
     }
 }
@@ -30,18 +33,24 @@ impl StorageOverlay {
         Self {
             base,
             writes: BTreeMap::new(),
+            reads: ReadSet::default(),
         }
     }
 
-    /// The current value of `key`: the overlay's, else the base's.
+    /// The current value of `key`: the overlay's, else the base's (recorded
+    /// in the read set).
     ///
     /// # Errors
     ///
     /// The base's [`StorageError`].
-    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+    pub fn get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         match self.writes.get(key) {
             Some(value) => Ok(value.clone()),
-            None => self.base.get(key),
+            None => {
+                let value = self.base.get(key)?;
+                self.reads.record(key, value.as_deref());
+                Ok(value)
+            }
         }
     }
 
@@ -70,24 +79,28 @@ impl StorageOverlay {
     }
 
     /// The net changes against the base, ordered by key: every key whose
-    /// value now differs from the base's. Writing a key's existing value,
-    /// removing an absent key, or writing then removing a new key is no
-    /// change.
-    ///
-    /// # Errors
-    ///
-    /// The base's [`StorageError`].
-    pub fn net_changes(&self) -> Result<Vec<StorageChange>, StorageError> {
-        let mut changes = Vec::new();
-        for (key, value) in &self.writes {
-            if self.base.get(key)? != *value {
-                changes.push(StorageChange {
-                    key: key.clone(),
-                    value: value.clone(),
-                });
-            }
-        }
-        Ok(changes)
+    /// value now differs from the one the execution read. Writing a key's
+    /// existing value, removing an absent key, or writing then removing a new
+    /// key is no change. Every written key was read first (`set` and
+    /// `remove` return the old value), so this reads the base no more.
+    pub fn net_changes(&self) -> Vec<StorageChange> {
+        self.writes
+            .iter()
+            .filter(|(key, value)| {
+                let seen = self.reads.seen(key).cloned().flatten();
+                value.as_deref().map(ValueFingerprint::of) != seen
+            })
+            .map(|(key, value)| StorageChange {
+                key: key.clone(),
+                value: value.clone(),
+            })
+            .collect()
+    }
+
+    /// What the execution read from the base, for
+    /// [`Storage::commit`].
+    pub fn reads(&self) -> &ReadSet {
+        &self.reads
     }
 
     /// The base this overlay reads through.
@@ -145,7 +158,7 @@ mod tests {
                 }
             }
             prop_assert_eq!(base.snapshot(), before.clone());
-            let changes = overlay.net_changes().unwrap();
+            let changes = overlay.net_changes();
             // Ordered by key, and each is a real change.
             prop_assert!(changes.windows(2).all(|w| w[0].key < w[1].key));
             for c in &changes {
@@ -167,6 +180,6 @@ mod tests {
         overlay.remove(b"n").unwrap();
         overlay.set(b"a", b"1".to_vec()).unwrap();
         overlay.remove(b"absent").unwrap();
-        assert_eq!(overlay.net_changes().unwrap(), vec![]);
+        assert_eq!(overlay.net_changes(), vec![]);
     }
 }
