@@ -1,26 +1,42 @@
-//! The boundary between the core and an engine.
+//! The boundary between the core and an engine: for backend authors.
 //!
-//! A backend does three things and nothing else:
+//! A backend does only what is truly its engine's own:
 //!
-//! 1. compile a [`PreparedModule`]'s bytes, once ([`Backend::compile`]);
-//! 2. per execution, put the [`HostState`] into a fresh store, link one
-//!    import per entry of the ABI table (each forwarding to
-//!    [`HostState::call`]), instantiate, and call the given exports in order
-//!    ([`CompiledModule::run`]; the first is the module's start function
-//!    when it has one, which preparation turned into an export);
-//! 3. map its engine's failures into [`EngineFailure`] with an exhaustive
+//! 1. compile a [`PreparedModule`]'s bytes once ([`Backend::compile`]),
+//!    resolving each of its imports to an index of the runtime's
+//!    [`HostFunctions`];
+//! 2. create a store that owns the core's [`HostState`], link each import to
+//!    a body that calls [`call_import`] with its index, and instantiate
+//!    ([`EngineModule::instantiate`]);
+//! 3. call exports with [`WasmValue`]s, read and write the instrumented gas
+//!    and stack-height globals ([`EngineInstance`]);
+//! 4. map its engine's failures into [`EngineFailure`] with an exhaustive
 //!    match: a wasm trap to its [`TrapKind`], a host abort to
 //!    [`EngineFailure::HostAbort`], anything it does not recognise to
-//!    [`EngineFailure::NonDeterministic`], never to success.
+//!    [`EngineFailure::NonDeterministic`], never to success;
+//! 5. keep its wall-clock timeout mechanism (the store's deadline is
+//!    [`HostState::deadline`]).
 //!
-//! Everything else — preparation, gas, host logic, outcomes and digests — is
-//! the core's, so backends may differ nowhere in outcomes.
+//! The execution protocol — seeding the gas counter, start function then
+//! export, reading the counter back, the raw-instance resets, spans, the
+//! native stack, building the outcome — is the core's
+//! ([`Runtime`](crate::Runtime)), written once, so backends may differ
+//! nowhere in outcomes.
+
+use std::sync::Arc;
+
+pub use crate::gas::GasMeter;
+pub use crate::host::{GasCounter, HostAbort, HostState};
+pub use crate::memory::{GuestMemory, checked_range};
+pub use crate::storage::StorageOverlay;
+pub use crate::watchdog::{Watchdog, WatchdogGuard};
 
 use crate::error::{NonDeterministic, TrapKind};
-use crate::host::HostState;
+use crate::host_functions::HostFunctions;
 use crate::prepare::PreparedModule;
+use crate::value::WasmValue;
 
-/// How a run ended, other than by returning normally.
+/// How a call ended, other than by returning normally.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum EngineFailure {
@@ -32,14 +48,11 @@ pub enum EngineFailure {
     NonDeterministic(NonDeterministic),
 }
 
-/// The result of [`CompiledModule::run`]: the host state back, and how the
-/// run ended.
-#[derive(Debug)]
-pub struct RunResult {
-    /// The host state the run used.
-    pub host: HostState,
-    /// `Ok` if the export returned normally.
-    pub result: Result<(), EngineFailure>,
+impl EngineFailure {
+    /// A non-deterministic engine error with `message`.
+    pub fn engine(message: impl Into<String>) -> Self {
+        EngineFailure::NonDeterministic(NonDeterministic::EngineError(message.into()))
+    }
 }
 
 /// An engine behind the runtime.
@@ -47,80 +60,158 @@ pub trait Backend: Send + Sync {
     /// The backend's name: `wasmtime`, `wasmer` or `wasmi`.
     fn name(&self) -> &'static str;
 
-    /// Compiles a prepared module, once; the result runs any number of
-    /// times, from any thread.
+    /// The engine, its version and its configuration, as text: two backends
+    /// with equal ids compile every module identically (part of compiled
+    /// artifacts' cache keys).
+    fn engine_id(&self) -> String;
+
+    /// Compiles a prepared module, once; the result instantiates any number
+    /// of times, from any thread. Each import of the module is one of
+    /// `imports` (preparation checked it).
     ///
     /// # Errors
     ///
     /// A [`NonDeterministic`] condition: a prepared module is valid, so a
     /// failure here is the engine's (or the host's memory).
-    fn compile(&self, module: &PreparedModule)
-    -> Result<Box<dyn CompiledModule>, NonDeterministic>;
+    fn compile(
+        &self,
+        module: &PreparedModule,
+        imports: &HostFunctions,
+    ) -> Result<Arc<dyn EngineModule>, NonDeterministic>;
+
+    /// Native stack, in bytes, that a call into this engine may use on the
+    /// calling thread at most, within [`ModuleLimits::MAX_STACK_HEIGHT`](crate::ModuleLimits::MAX_STACK_HEIGHT)
+    /// (host frames included). The core runs each execution on a stack
+    /// with at least this much room left.
+    fn native_stack_required(&self) -> usize;
 }
 
 /// A module compiled by one backend.
-pub trait CompiledModule: Send + Sync {
-    /// Instantiates the module in a fresh store that owns `host`, then calls
-    /// each of `exports` in order, stopping at the first failure. Each is a
-    /// function of type `[] -> []` (the core has checked it).
-    fn run(&self, host: HostState, exports: &[&str]) -> RunResult;
-
-    /// Instantiates the module with no imports and no host state, for
-    /// differential testing and the spec testsuite: exports are called with
-    /// arguments and return results. Before each call from outside, an
-    /// instrumented module's gas counter is set to the largest budget
-    /// ([`ExecutionLimits::MAX_GAS`](crate::ExecutionLimits::MAX_GAS)) and its stack height to
-    /// zero (a trap unwinds frames without popping them), so the instance
-    /// stays usable after a trap, as the spec requires. Its start function
-    /// (moved to an export by preparation) runs here, as at instantiation.
+pub trait EngineModule: Send + Sync {
+    /// A fresh store owning `host`, with the module's imports linked to
+    /// [`call_import`], and an instance in it (data and element segments
+    /// initialised; preparation moved any start function to an export,
+    /// which the core calls).
     ///
     /// # Errors
     ///
-    /// How instantiation (data and element segments, the start function)
-    /// failed; a module with imports cannot be instantiated this way.
-    fn instantiate_raw(&self) -> Result<Box<dyn RawInstance>, EngineFailure>;
+    /// How instantiation failed, with the host state back.
+    fn instantiate(
+        &self,
+        host: HostState,
+    ) -> Result<Box<dyn EngineInstance>, (EngineFailure, HostState)>;
 }
 
-/// A value of a wasm number type; floats as their bits, so NaN payloads
-/// compare exactly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum WasmValue {
-    /// An `i32`.
-    I32(i32),
-    /// An `i64`.
-    I64(i64),
-    /// An `f32`, as bits.
-    F32(u32),
-    /// An `f64`, as bits.
-    F64(u64),
-}
-
-/// An instance created by [`CompiledModule::instantiate_raw`].
-pub trait RawInstance {
-    /// Calls exported function `export` with `args`.
+/// One instance in its own store.
+pub trait EngineInstance {
+    /// Calls exported function `export` with `args`, and appends its results
+    /// to `results`. The core has checked the export's signature.
     ///
     /// # Errors
     ///
-    /// The trap (for an instrumented module, `GasExhausted` or
-    /// `StackOverflow` when its counters say so) or another failure.
-    fn call(&mut self, export: &str, args: &[WasmValue]) -> Result<Vec<WasmValue>, EngineFailure>;
+    /// The mapped failure.
+    fn call(
+        &mut self,
+        export: &str,
+        args: &[WasmValue],
+        results: &mut Vec<WasmValue>,
+    ) -> Result<(), EngineFailure>;
+
+    /// The instrumented gas counter's value, if the module has one.
+    fn gas(&mut self) -> Option<i64>;
+
+    /// Sets the instrumented gas counter (no-op without one).
+    ///
+    /// # Errors
+    ///
+    /// The engine's failure to set a global (a bug).
+    fn set_gas(&mut self, value: i64) -> Result<(), EngineFailure>;
+
+    /// Sets the instrumented stack height (no-op without one).
+    ///
+    /// # Errors
+    ///
+    /// The engine's failure to set a global (a bug).
+    fn set_stack_height(&mut self, value: i32) -> Result<(), EngineFailure>;
 
     /// The bytes of exported memory `export`, if there is one.
     fn memory(&mut self, export: &str) -> Option<Vec<u8>>;
 
     /// The value of exported global `export`, if it is a number.
     fn global(&mut self, export: &str) -> Option<WasmValue>;
+
+    /// The store's host state.
+    fn host(&mut self) -> &mut HostState;
+
+    /// Ends the store and gives the host state back.
+    fn into_host(self: Box<Self>) -> HostState;
+}
+
+/// What an import body needs from its engine's caller: the instrumented gas
+/// counter, and the host state with the guest's memory.
+pub trait ImportCaller {
+    /// The gas counter's value (the host's [`HostState::guest_gas`] when the
+    /// module has no counter).
+    fn gas(&mut self) -> i64;
+
+    /// Writes the gas counter back after a successful host call.
+    fn set_gas(&mut self, gas: i64);
+
+    /// Runs `f` with the host state and the guest's memory (an empty one
+    /// when the module exports none).
+    fn with_host<R>(&mut self, f: impl FnOnce(&mut HostState, &mut dyn GuestMemory) -> R) -> R;
+}
+
+/// The body of every import of every backend: reads the gas counter, runs
+/// import `index` of the host-function table ([`HostState::call_import`]),
+/// writes the counter back.
+///
+/// # Errors
+///
+/// [`HostAbort`] when the host ended the execution; the backend turns it
+/// into its engine's error and back into [`EngineFailure::HostAbort`].
+pub fn call_import<C: ImportCaller + ?Sized>(
+    caller: &mut C,
+    index: usize,
+    args: &[WasmValue],
+    results: &mut [WasmValue],
+) -> Result<(), HostAbort> {
+    let mut gas = caller.gas();
+    caller.with_host(|host, memory| host.call_import(index, args, results, memory, &mut gas))?;
+    caller.set_gas(gas);
+    Ok(())
+}
+
+/// The index in `imports` of each import of `module`, in import order, for
+/// backends that link imports by position.
+///
+/// # Errors
+///
+/// An engine error naming an import that is not in the table (preparation
+/// rules that out).
+pub fn resolve_imports<'a>(
+    imports: &HostFunctions,
+    module_imports: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<Vec<usize>, NonDeterministic> {
+    module_imports
+        .into_iter()
+        .map(|(module, name)| {
+            imports.find(module, name).map(|(i, _)| i).ok_or_else(|| {
+                NonDeterministic::EngineError(format!(
+                    "import {module}::{name} is not a host function of this runtime"
+                ))
+            })
+        })
+        .collect()
 }
 
 /// What a raw call's failure is, given the instrumented gas counter after it
-/// (see [`GasCounter`](crate::GasCounter)): exhaustion and stack overflow
-/// recorded in the counter take precedence over the engine's trap.
-pub fn raw_failure(engine: EngineFailure, gas_counter: Option<i64>) -> EngineFailure {
-    match gas_counter.map(crate::GasCounter::decode) {
-        Some(crate::GasCounter::Exhausted) => EngineFailure::Trap(TrapKind::GasExhausted),
-        Some(crate::GasCounter::StackOverflow { .. }) => {
-            EngineFailure::Trap(TrapKind::StackOverflow)
-        }
+/// (see [`GasCounter`]): exhaustion and stack overflow recorded in the
+/// counter take precedence over the engine's trap.
+pub(crate) fn raw_failure(engine: EngineFailure, gas_counter: Option<i64>) -> EngineFailure {
+    match gas_counter.map(GasCounter::decode) {
+        Some(GasCounter::Exhausted) => EngineFailure::Trap(TrapKind::GasExhausted),
+        Some(GasCounter::StackOverflow { .. }) => EngineFailure::Trap(TrapKind::StackOverflow),
         _ => engine,
     }
 }

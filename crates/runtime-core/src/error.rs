@@ -150,6 +150,9 @@ pub enum RejectionKind {
     StaticLimitExceeded,
     /// The called export is missing or not a function of type `[] -> []`.
     MissingExport,
+    /// A typed call's arguments do not match the export's parameters; the
+    /// message names the expected signature.
+    ArgumentMismatch,
 }
 
 impl RejectionKind {
@@ -167,6 +170,7 @@ impl RejectionKind {
             RejectionKind::MissingMemoryExport => "MissingMemoryExport",
             RejectionKind::StaticLimitExceeded => "StaticLimitExceeded",
             RejectionKind::MissingExport => "MissingExport",
+            RejectionKind::ArgumentMismatch => "ArgumentMismatch",
         }
     }
 }

@@ -1,21 +1,35 @@
 //! Everything engine-independent about running untrusted WebAssembly guests:
 //! limits, the gas schedule, module preparation, the host-function logic of
-//! the guest ABI, storage, outcomes and their digests, errors, and the
-//! [`Backend`] trait that wasmtime, wasmer and wasmi implement.
+//! the guest ABI, storage, outcomes and their digests, errors, and the one
+//! execution protocol that wasmtime, wasmer and wasmi run under.
 //!
 //! The promise: the same guest, input, seed and storage give the same
-//! [`Outcome`] — status, return data, logs, events, storage changes, gas and
-//! digest — on every backend. Determinism is made here, once, not borrowed
-//! from engines: backends only move bytes and map traps.
+//! [`Outcome`] — status, return data, logs, events, storage changes, gas,
+//! results and digest — on every backend. Determinism is made here, once,
+//! not borrowed from engines: backends only move bytes and map traps.
+//!
+//! The API has two tiers:
+//!
+//! * the top level is what an embedder needs: [`Runtime`] (built with
+//!   [`Runtime::builder`]: gas schedule, [`ModuleLimits`], embedder
+//!   [`HostFunctions`]), [`Module`], [`ModuleRegistry`],
+//!   [`ExecutionContext`] with its [`ExecutionLimits`], [`Outcome`] and its
+//!   parts, the error kinds, and [`Storage`] with [`InMemoryStorage`];
+//! * [`backend`] is for backend authors: the [`Backend`](backend::Backend)
+//!   trait, the engine module and instance traits, the host state, the gas
+//!   counter, guest memory.
+//!
+//! Uninstrumented modules and raw instances live in a third, testing tier
+//! (`testing`, behind the cargo feature of that name): types that
+//! [`Runtime::execute`] cannot accept.
 //!
 //! ```
 //! use std::sync::Arc;
-//! use runtime_core::{
-//!     ExecutionContext, GasSchedule, HostState, InMemoryStorage, ModuleLimits, prepare,
-//! };
+//! use runtime_core::backend::HostState;
+//! use runtime_core::{ExecutionContext, GasSchedule, InMemoryStorage, ModuleLimits, prepare};
 //! use host_abi::HostFunction;
 //!
-//! // Preparation validates, checks imports against ABI v1, and rewrites.
+//! // Preparation validates, checks imports against the ABI, and rewrites.
 //! let wasm = wat::parse_str(r#"
 //!     (module
 //!       (import "env" "value_return" (func (param i64 i64)))
@@ -41,46 +55,49 @@
 //!
 //! # Features
 //!
-//! None. The crate is `#![forbid(unsafe_code)]`; engines live in the
-//! `backend-*` crates and are chosen through the `runtime` facade's
-//! features.
+//! * `testing`: the `testing` module (uninstrumented preparation, raw
+//!   instances). Off by default.
+//!
+//! The crate is `#![forbid(unsafe_code)]`; engines live in the `backend-*`
+//! crates and are chosen through the `runtime` facade's features.
 
 #![forbid(unsafe_code)]
 
-mod backend;
 mod context;
 mod error;
 mod gas;
 mod host;
+mod host_functions;
 mod limits;
 mod memory;
 mod outcome;
 mod prepare;
+mod registry;
 mod runtime;
 mod storage;
+mod value;
 mod watchdog;
 
-pub use backend::{
-    Backend, CompiledModule, EngineFailure, RawInstance, RunResult, WasmValue, raw_failure,
-};
+pub mod backend;
+#[cfg(feature = "testing")]
+pub mod testing;
+
 pub use context::ExecutionContext;
 pub use error::{
     CommitError, ExecError, HostError, NonDeterministic, Rejection, RejectionKind, RuntimeError,
     StorageError, TrapKind,
 };
-pub use gas::{GasMeter, GasSchedule, OperatorCosts, OutOfGas};
-pub use host::{GasCounter, HostAbort, HostState};
+pub use gas::{GasSchedule, OperatorCosts};
+pub use host_functions::{HostContext, HostFn, HostFnError, HostFunctionEntry, HostFunctions};
 pub use limits::{ExecutionLimits, Limits, ModuleLimits};
-pub use memory::{GuestMemory, checked_range};
 pub use outcome::{Event, Outcome, Status, outcomes_agree};
 pub use prepare::{
-    CANONICAL_NAN_F32, CANONICAL_NAN_F64, ExportedFunction, FRAME_OVERHEAD, PREPARATION_VERSION,
-    PreparedModule, allowed_features, cache_key, prepare, prepare_uninstrumented,
+    CANONICAL_NAN_F32, CANONICAL_NAN_F64, FRAME_OVERHEAD, PREPARATION_VERSION, PreparedModule,
+    allowed_features, cache_key, config_fingerprint, prepare, prepare_with,
 };
-pub use runtime::{Module, Runtime};
-pub use storage::{
-    InMemoryStorage, ReadSet, Storage, StorageChange, StorageOverlay, ValueFingerprint,
-};
-pub use watchdog::{Watchdog, WatchdogGuard};
+pub use registry::{ModuleInfo, ModuleRegistry};
+pub use runtime::{Module, Runtime, RuntimeBuilder};
+pub use storage::{InMemoryStorage, ReadSet, Storage, StorageChange, ValueFingerprint};
+pub use value::{FuncSig, ValType, WasmValue};
 
 pub use host_abi;

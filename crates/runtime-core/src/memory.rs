@@ -64,6 +64,22 @@ impl GuestMemory for [u8] {
     }
 }
 
+/// A mutable borrow of a memory is a memory, so a `&mut [u8]` can be handed
+/// on as a `&mut dyn GuestMemory`.
+impl<T: GuestMemory + ?Sized> GuestMemory for &mut T {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+
+    fn read(&self, offset: u64, buf: &mut [u8]) -> Result<(), HostError> {
+        (**self).read(offset, buf)
+    }
+
+    fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), HostError> {
+        (**self).write(offset, data)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{ExecError, HostError, NonDeterministic, Rejection};
 use crate::storage::StorageChange;
+use crate::value::WasmValue;
 
 /// An event emitted by the guest.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -67,13 +68,17 @@ pub struct Outcome {
     pub events: Vec<crate::outcome::Event>,
     /// Net storage changes ordered by key (none on error).
     pub changes: Vec<StorageChange>,
-    /// Gas used; the limit when gas ran out.
+    /// Gas used: exact for `ok` and `host_error`, the whole limit for a
+    /// trap (ABI 1.1).
     pub gas_used: u64,
+    /// The export's results (typed calls; empty on error and for
+    /// `[] -> []` exports).
+    pub results: Vec<WasmValue>,
 }
 
 /// Version tag of the canonical encoding below; changing the encoding
 /// changes it.
-const DIGEST_DOMAIN: &[u8] = b"runtime-outcome-digest-v1";
+const DIGEST_DOMAIN: &[u8] = b"runtime-outcome-digest-v2";
 
 impl Outcome {
     /// An outcome that ended before the guest ran (a rejection), or with a
@@ -86,6 +91,7 @@ impl Outcome {
             events: Vec::new(),
             changes: Vec::new(),
             gas_used: 0,
+            results: Vec::new(),
         }
     }
 
@@ -117,16 +123,20 @@ impl Outcome {
     /// The canonical encoding, all integers little-endian, every byte string
     /// prefixed by its length as `u64`:
     ///
-    /// 1. the domain tag `runtime-outcome-digest-v1` (bytes);
+    /// 1. the domain tag `runtime-outcome-digest-v2` (bytes);
     /// 2. the status code `u8`: ok 0, trap 1, host_error 2, rejected 3;
     /// 3. the error kind's name as in `ABI.md` (bytes; empty for `ok`), then
-    ///    for `GuestPanic` the message (bytes) — no other error text;
+    ///    for `GuestPanic` and `Embedder` the message (bytes) — no other
+    ///    error text;
     /// 4. the return data (bytes);
     /// 5. the number of logs `u64`, then each log line (bytes);
     /// 6. the number of events `u64`, then each event's kind and data (bytes);
     /// 7. the number of changes `u64`, then each key (bytes), a tag `u8`
     ///    (0 removed, 1 set) and, when set, the value (bytes);
-    /// 8. `gas_used` as `u64`.
+    /// 8. `gas_used` as `u64`;
+    /// 9. the number of results `u64`, then each result's type as its wasm
+    ///    value-type byte (`0x7f` i32, `0x7e` i64, `0x7d` f32, `0x7c` f64)
+    ///    and its bits as `u64` (floats bit-exact, so NaN payloads count).
     pub fn digest(&self) -> Option<[u8; 32]> {
         if !self.is_deterministic() {
             return None;
@@ -140,7 +150,9 @@ impl Outcome {
         h.update([self.status().code()]);
         let kind = self.error.as_ref().map_or("", ExecError::kind_name);
         bytes(&mut h, kind.as_bytes());
-        if let Some(ExecError::Host(HostError::GuestPanic(message))) = &self.error {
+        if let Some(ExecError::Host(HostError::GuestPanic(message) | HostError::Embedder(message))) =
+            &self.error
+        {
             bytes(&mut h, message.as_bytes());
         }
         bytes(&mut h, &self.return_data);
@@ -165,6 +177,11 @@ impl Outcome {
             }
         }
         h.update(self.gas_used.to_le_bytes());
+        h.update((self.results.len() as u64).to_le_bytes());
+        for value in &self.results {
+            h.update([value.ty().code()]);
+            h.update(value.bits().to_le_bytes());
+        }
         Some(h.finalize().into())
     }
 
@@ -217,6 +234,7 @@ mod tests {
                 value: None,
             }],
             gas_used: 7,
+            results: vec![WasmValue::F32(0x7fc0_0000)],
         }
     }
 
@@ -233,6 +251,9 @@ mod tests {
             Box::new(|o| o.changes[0].value = Some(vec![])),
             Box::new(|o| o.changes.clear()),
             Box::new(|o| o.gas_used += 1),
+            Box::new(|o| o.results[0] = WasmValue::F32(0x7fc0_0001)),
+            Box::new(|o| o.results[0] = WasmValue::I32(0x7fc0_0000)),
+            Box::new(|o| o.results.clear()),
             Box::new(|o| o.error = Some(ExecError::Trap(TrapKind::Unreachable))),
         ];
         for change in variants {

@@ -1,23 +1,33 @@
-//! The execution flow shared by every backend: prepare, compile, run, build
-//! the outcome, commit.
+//! The runtime an embedder holds, and the one execution protocol every
+//! backend runs under: prepare, compile, instantiate, seed the gas counter,
+//! start function then export, read the counter back, build the outcome,
+//! commit.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::backend::{Backend, CompiledModule, EngineFailure};
+use crate::backend::{Backend, EngineFailure, EngineInstance, EngineModule};
 use crate::context::ExecutionContext;
 use crate::error::{ExecError, NonDeterministic, Rejection, RuntimeError};
 use crate::gas::GasSchedule;
 use crate::host::{Abort, HostState};
+use crate::host_functions::HostFunctions;
 use crate::limits::ModuleLimits;
 use crate::outcome::Outcome;
-use crate::prepare::{PreparedModule, prepare};
-use crate::storage::ReadSet;
-use crate::storage::Storage;
+use crate::prepare::{PreparedModule, config_fingerprint, prepare_with};
+use crate::storage::{ReadSet, Storage};
+use crate::value::WasmValue;
 
-/// A prepared module compiled by one backend.
+/// A module compiled by one [`Runtime`], and usable only with it.
+///
+/// It keeps its backend alive (and with it the backend's timeout
+/// machinery) as long as it lives.
 pub struct Module {
     prepared: PreparedModule,
-    compiled: Result<Box<dyn CompiledModule>, NonDeterministic>,
+    compiled: Result<Arc<dyn EngineModule>, NonDeterministic>,
+    runtime_id: u64,
+    label: Arc<str>,
+    _backend: Arc<dyn Backend>,
 }
 
 impl std::fmt::Debug for Module {
@@ -25,6 +35,7 @@ impl std::fmt::Debug for Module {
         f.debug_struct("Module")
             .field("key", &hex::encode(self.prepared.key()))
             .field("compiled", &self.compiled.is_ok())
+            .field("runtime", &self.runtime_id)
             .finish()
     }
 }
@@ -35,48 +46,149 @@ impl Module {
         &self.prepared
     }
 
-    /// The compiled module, or the engine's failure to compile it.
-    ///
-    /// # Errors
-    ///
-    /// The [`NonDeterministic`] condition compilation ended with.
-    pub fn compiled(&self) -> Result<&dyn CompiledModule, NonDeterministic> {
-        self.compiled.as_deref().map_err(Clone::clone)
+    /// Whether the engine compiled it (a failure is reported by every
+    /// execution as a non-deterministic outcome).
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.is_ok()
+    }
+
+    /// The short name used in tracing: the first 8 bytes of the key, hex.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    pub(crate) fn engine(&self) -> Result<&Arc<dyn EngineModule>, &NonDeterministic> {
+        self.compiled.as_ref()
     }
 }
 
-/// One backend with a gas schedule and the static limits modules are
-/// prepared under.
-pub struct Runtime {
-    backend: Box<dyn Backend>,
-    schedule: Arc<GasSchedule>,
+/// Builds a [`Runtime`]: backend, gas schedule, module limits and host
+/// functions.
+pub struct RuntimeBuilder {
+    backend: Arc<dyn Backend>,
+    schedule: GasSchedule,
     limits: ModuleLimits,
+    host_functions: HostFunctions,
+}
+
+impl std::fmt::Debug for RuntimeBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuntimeBuilder")
+            .field("backend", &self.backend.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RuntimeBuilder {
+    /// The gas schedule (default: [`GasSchedule::default`]).
+    #[must_use]
+    pub fn schedule(mut self, schedule: GasSchedule) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
+    /// The limits modules are prepared under (default:
+    /// [`ModuleLimits::default`]).
+    #[must_use]
+    pub fn module_limits(mut self, limits: ModuleLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The host functions guests may import (default: the guest ABI's
+    /// alone, [`HostFunctions::abi`]).
+    #[must_use]
+    pub fn host_functions(mut self, host_functions: HostFunctions) -> Self {
+        self.host_functions = host_functions;
+        self
+    }
+
+    /// The runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`RuntimeError::InvalidConfig`] if the gas schedule has a cost out of
+    /// range ([`GasSchedule::validate`]).
+    pub fn build(self) -> Result<Runtime, RuntimeError> {
+        self.schedule
+            .validate()
+            .map_err(RuntimeError::InvalidConfig)?;
+        let config = config_fingerprint(&self.limits, &self.schedule, &self.host_functions);
+        Ok(Runtime {
+            id: next_runtime_id(),
+            backend: self.backend,
+            schedule: Arc::new(self.schedule),
+            limits: self.limits,
+            host_functions: Arc::new(self.host_functions),
+            config,
+        })
+    }
+}
+
+fn next_runtime_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// One backend with a gas schedule, the limits modules are prepared under,
+/// and the host functions guests may import. Cheap to clone (clones share
+/// everything, identity included); safe to share across threads.
+#[derive(Clone)]
+pub struct Runtime {
+    id: u64,
+    pub(crate) backend: Arc<dyn Backend>,
+    pub(crate) schedule: Arc<GasSchedule>,
+    pub(crate) limits: ModuleLimits,
+    pub(crate) host_functions: Arc<HostFunctions>,
+    pub(crate) config: [u8; 32],
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
+            .field("id", &self.id)
             .field("backend", &self.backend.name())
             .finish_non_exhaustive()
     }
 }
 
 impl Runtime {
-    /// A runtime over `backend` with the default schedule and limits.
+    /// A runtime over `backend` with the default schedule, module limits
+    /// and the guest ABI's host functions.
     pub fn new(backend: Box<dyn Backend>) -> Self {
-        Self::with_config(backend, GasSchedule::default(), ModuleLimits::default())
-    }
-
-    /// A runtime with an explicit gas schedule and static limits.
-    pub fn with_config(
-        backend: Box<dyn Backend>,
-        schedule: GasSchedule,
-        limits: ModuleLimits,
-    ) -> Self {
-        Self {
-            backend,
+        let schedule = GasSchedule::default();
+        let limits = ModuleLimits::default();
+        let host_functions = HostFunctions::abi();
+        Runtime {
+            id: next_runtime_id(),
+            config: config_fingerprint(&limits, &schedule, &host_functions),
+            backend: Arc::from(backend),
             schedule: Arc::new(schedule),
             limits,
+            host_functions: Arc::new(host_functions),
+        }
+    }
+
+    /// A builder over `backend`.
+    pub fn builder(backend: Box<dyn Backend>) -> RuntimeBuilder {
+        RuntimeBuilder {
+            backend: Arc::from(backend),
+            schedule: GasSchedule::default(),
+            limits: ModuleLimits::default(),
+            host_functions: HostFunctions::abi(),
+        }
+    }
+
+    /// A runtime over the same backend (the same engine) with other module
+    /// limits. Modules of one are not usable with the other.
+    pub fn with_module_limits(&self, limits: ModuleLimits) -> Runtime {
+        Runtime {
+            id: next_runtime_id(),
+            config: config_fingerprint(&limits, &self.schedule, &self.host_functions),
+            backend: self.backend.clone(),
+            schedule: self.schedule.clone(),
+            limits,
+            host_functions: self.host_functions.clone(),
         }
     }
 
@@ -85,46 +197,111 @@ impl Runtime {
         self.backend.name()
     }
 
+    /// The engine's id ([`Backend::engine_id`]).
+    pub fn engine_id(&self) -> String {
+        self.backend.engine_id()
+    }
+
     /// The gas schedule.
     pub fn schedule(&self) -> &GasSchedule {
         &self.schedule
     }
 
-    /// The limits modules are prepared under, and the default limits of an
-    /// execution.
+    /// The limits modules are prepared under.
     pub fn limits(&self) -> &ModuleLimits {
         &self.limits
     }
 
-    /// Prepares `wasm` under this runtime's limits and schedule.
+    /// The host functions guests may import.
+    pub fn host_functions(&self) -> &Arc<HostFunctions> {
+        &self.host_functions
+    }
+
+    /// Prepares `wasm` under this runtime's limits, schedule and host
+    /// functions.
     ///
     /// # Errors
     ///
-    /// The [`Rejection`] of [`prepare`].
+    /// The [`Rejection`] of [`prepare`](crate::prepare).
     pub fn prepare(&self, wasm: &[u8]) -> Result<PreparedModule, Rejection> {
-        prepare(wasm, &self.limits, &self.schedule)
+        prepare_with(wasm, &self.limits, &self.schedule, &self.host_functions)
     }
 
-    /// Compiles a prepared module with this runtime's backend. An engine
-    /// failure is kept and reported by every execution of the module as a
-    /// non-deterministic outcome.
+    /// Compiles a prepared module with this runtime's backend, on a native
+    /// stack with room for the engine's compiler. An engine failure is kept
+    /// and reported by every execution of the module as a non-deterministic
+    /// outcome; a module prepared under another configuration is kept too,
+    /// and every execution of it is a [`RuntimeError::ModuleMismatch`].
     pub fn compile(&self, prepared: PreparedModule) -> Module {
-        let _span = tracing::debug_span!(target: "runtime::compile", "compile", backend = self.backend.name()).entered();
-        let compiled = self.backend.compile(&prepared);
+        let _span = tracing::debug_span!(target: "runtime::compile", "compile", backend = self.backend.name(), size = prepared.code().len()).entered();
+        let compiled = if prepared.config() == self.config {
+            on_native_stack(COMPILE_STACK, || {
+                self.backend.compile(&prepared, &self.host_functions)
+            })
+        } else {
+            Err(NonDeterministic::EngineError(String::new()))
+        };
         if let Err(e) = &compiled {
-            tracing::warn!(target: "runtime::compile", backend = self.backend.name(), error = ?e, "engine failed to compile a prepared module");
+            tracing::warn!(target: "runtime::compile", backend = self.backend.name(), error = %e, "engine failed to compile a prepared module");
         }
-        Module { prepared, compiled }
+        let label = Arc::from(hex::encode(&prepared.key()[..8]));
+        Module {
+            runtime_id: if prepared.config() == self.config {
+                self.id
+            } else {
+                0
+            },
+            prepared,
+            compiled,
+            label,
+            _backend: self.backend.clone(),
+        }
     }
 
-    /// Runs `export` of `module` in `context` over `storage`, without
-    /// committing: the outcome's changes are for the caller to apply (see
-    /// [`Runtime::execute_and_commit`]).
+    fn check_module(&self, module: &Module) -> Result<(), RuntimeError> {
+        if module.runtime_id == self.id {
+            return Ok(());
+        }
+        Err(RuntimeError::ModuleMismatch(
+            if module.prepared.config() == self.config {
+                format!(
+                    "module {} was compiled by another runtime; compile it with this one ({})",
+                    module.label,
+                    self.backend.name()
+                )
+            } else {
+                format!(
+                    "module {} was prepared under other module limits, gas schedule or host functions than this runtime's ({})",
+                    module.label,
+                    self.backend.name()
+                )
+            },
+        ))
+    }
+
+    /// Runs `export` (a `[] -> []` function) of `module` in `context` over
+    /// `storage`, without committing: the outcome's changes are for the
+    /// caller to apply (see [`Runtime::execute_and_commit`]).
+    ///
+    /// Only a [`Module`] of this runtime is accepted, and a `Module` comes
+    /// only from [`Runtime::compile`] of an instrumented [`PreparedModule`]:
+    /// an unmetered module cannot be run here.
+    ///
+    /// ```compile_fail
+    /// # use std::sync::Arc;
+    /// # use runtime_core::{ExecutionContext, InMemoryStorage, Runtime};
+    /// # fn f(runtime: &Runtime, wasm: &[u8]) {
+    /// // The testing tier's uninstrumented module is another type.
+    /// let raw = runtime_core::testing::prepare_uninstrumented(runtime, wasm).unwrap();
+    /// runtime.execute(&raw, "main", &ExecutionContext::default(), Arc::new(InMemoryStorage::new()));
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///
-    /// A [`RuntimeError`] for infrastructure failures (storage I/O); guest
-    /// behaviour, however bad, is an [`Outcome`].
+    /// A [`RuntimeError`] for infrastructure failures (storage I/O, a module
+    /// of another runtime); guest behaviour, however bad, is an
+    /// [`Outcome`].
     pub fn execute(
         &self,
         module: &Module,
@@ -132,47 +309,57 @@ impl Runtime {
         context: &ExecutionContext,
         storage: Arc<dyn Storage>,
     ) -> Result<Outcome, RuntimeError> {
-        self.execute_inner(module, export, context, storage)
+        self.run(module, export, None, context, storage)
             .map(|(outcome, _)| outcome)
     }
 
-    fn execute_inner(
-        &self,
-        module: &Module,
-        export: &str,
-        context: &ExecutionContext,
-        storage: Arc<dyn Storage>,
-    ) -> Result<(Outcome, ReadSet), RuntimeError> {
-        let _span = tracing::debug_span!(target: "runtime::guest", "execute", backend = self.backend.name(), export).entered();
-        if let Err(rejection) = module.prepared.check_callable(export) {
-            return Ok((Outcome::rejected(rejection), ReadSet::default()));
-        }
-        let compiled = match &module.compiled {
-            Ok(compiled) => compiled,
-            Err(e) => {
-                return Ok((
-                    Outcome::failed(ExecError::NonDeterministic(e.clone())),
-                    ReadSet::default(),
-                ));
-            }
-        };
-        let host = HostState::new(context, self.schedule.clone(), storage);
-        let exports: Vec<&str> = module
-            .prepared
-            .start_export()
-            .into_iter()
-            .chain([export])
-            .collect();
-        let run = compiled.run(host, &exports);
-        finish(self.backend.name(), run.host, run.result)
-    }
-
-    /// [`Runtime::execute`], then applies the changes to `storage` when the
-    /// status is `ok`.
+    /// Calls `export` of `module` with typed `args`, through the same
+    /// metered, host-linked path as [`Runtime::execute`]; the outcome
+    /// carries the results.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use runtime_core::{ExecutionContext, InMemoryStorage, Runtime, WasmValue};
+    /// # fn demo(runtime: &Runtime) {
+    /// let wasm = wat::parse_str(r#"(module (func (export "add") (param i64 i64) (result i64)
+    ///     (i64.add (local.get 0) (local.get 1))))"#).unwrap();
+    /// let module = runtime.compile(runtime.prepare(&wasm).unwrap());
+    /// let storage = Arc::new(InMemoryStorage::new());
+    /// let ctx = ExecutionContext::default();
+    /// let outcome = runtime
+    ///     .call(&module, "add", &[WasmValue::I64(2), WasmValue::I64(40)], &ctx, storage.clone())
+    ///     .unwrap();
+    /// assert_eq!(outcome.results, [WasmValue::I64(42)]);
+    /// // A wrong arity is a rejection naming the signature, never a trap.
+    /// let bad = runtime.call(&module, "add", &[WasmValue::I64(2)], &ctx, storage).unwrap();
+    /// assert!(bad.error.unwrap().message().contains("[i64, i64] -> [i64]"));
+    /// # }
+    /// ```
     ///
     /// # Errors
     ///
-    /// As [`Runtime::execute`], and the storage's commit error.
+    /// As [`Runtime::execute`].
+    pub fn call(
+        &self,
+        module: &Module,
+        export: &str,
+        args: &[WasmValue],
+        context: &ExecutionContext,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Outcome, RuntimeError> {
+        self.run(module, export, Some(args), context, storage)
+            .map(|(outcome, _)| outcome)
+    }
+
+    /// [`Runtime::execute`], then commits the changes to `storage` when the
+    /// status is `ok`, checking that nothing the execution read has changed
+    /// since (see [`Storage::commit`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Runtime::execute`]; [`RuntimeError::Conflict`] when a concurrent
+    /// commit changed a key this execution read (nothing was written: run it
+    /// again); the storage's commit error.
     pub fn execute_and_commit(
         &self,
         module: &Module,
@@ -180,23 +367,138 @@ impl Runtime {
         context: &ExecutionContext,
         storage: Arc<dyn Storage>,
     ) -> Result<Outcome, RuntimeError> {
-        let (outcome, reads) = self.execute_inner(module, export, context, storage.clone())?;
+        self.run_and_commit(module, export, None, context, storage)
+    }
+
+    /// [`Runtime::call`], then commits as [`Runtime::execute_and_commit`]
+    /// does.
+    ///
+    /// # Errors
+    ///
+    /// As [`Runtime::execute_and_commit`].
+    pub fn call_and_commit(
+        &self,
+        module: &Module,
+        export: &str,
+        args: &[WasmValue],
+        context: &ExecutionContext,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Outcome, RuntimeError> {
+        self.run_and_commit(module, export, Some(args), context, storage)
+    }
+
+    fn run_and_commit(
+        &self,
+        module: &Module,
+        export: &str,
+        args: Option<&[WasmValue]>,
+        context: &ExecutionContext,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Outcome, RuntimeError> {
+        let (outcome, reads) = self.run(module, export, args, context, storage.clone())?;
         if outcome.error.is_none() {
             storage.commit(&reads, &outcome.changes)?;
         }
         Ok(outcome)
     }
+
+    /// The protocol of one execution. `args: None` is an ABI call of a
+    /// `[] -> []` export.
+    fn run(
+        &self,
+        module: &Module,
+        export: &str,
+        args: Option<&[WasmValue]>,
+        context: &ExecutionContext,
+        storage: Arc<dyn Storage>,
+    ) -> Result<(Outcome, ReadSet), RuntimeError> {
+        self.check_module(module)?;
+        let _span = tracing::debug_span!(target: "runtime::guest", "execute", backend = self.backend.name(), module = module.label(), export).entered();
+        let checked = match args {
+            None => module.prepared.check_callable(export),
+            Some(args) => module.prepared.check_call(export, args).map(|_| ()),
+        };
+        if let Err(rejection) = checked {
+            return Ok((Outcome::rejected(rejection), ReadSet::default()));
+        }
+        let engine = match module.engine() {
+            Ok(engine) => engine,
+            Err(e) => {
+                return Ok((
+                    Outcome::failed(ExecError::NonDeterministic(e.clone())),
+                    ReadSet::default(),
+                ));
+            }
+        };
+        let mut host = HostState::with_imports(
+            context,
+            self.schedule.clone(),
+            storage,
+            self.host_functions.clone(),
+        );
+        host.set_labels(self.backend.name(), module.label.clone());
+        let stack = self.backend.native_stack_required();
+        let (host, result) = on_native_stack(stack, || {
+            drive(engine.as_ref(), &module.prepared, host, export, args.unwrap_or(&[]))
+        });
+        finish(self.backend.name(), host, result)
+    }
+}
+
+/// Native stack a compilation may need (Cranelift's passes recurse).
+pub(crate) const COMPILE_STACK: usize = 8 << 20;
+
+/// Runs `f` with at least `required` bytes of native stack left: on the
+/// calling thread when it has them, else on a fresh stack segment of the
+/// runtime's own (so a guest within the deterministic stack limit never
+/// overflows an embedder's small thread stack).
+pub(crate) fn on_native_stack<R>(required: usize, f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(required, required.saturating_mul(2), f)
+}
+
+/// Instantiates, seeds the gas counter, runs the start export then `export`,
+/// and takes the counter back.
+fn drive(
+    engine: &dyn EngineModule,
+    prepared: &PreparedModule,
+    host: HostState,
+    export: &str,
+    args: &[WasmValue],
+) -> (HostState, Result<Vec<WasmValue>, EngineFailure>) {
+    let mut instance: Box<dyn EngineInstance> = {
+        let _span = tracing::debug_span!(target: "runtime::instantiate", "instantiate").entered();
+        match engine.instantiate(host) {
+            Ok(instance) => instance,
+            Err((failure, host)) => return (host, Err(failure)),
+        }
+    };
+    let result = (|| {
+        let left = instance.host().guest_gas();
+        instance.set_gas(left)?;
+        let mut results = Vec::new();
+        if let Some(start) = prepared.start_export() {
+            let _span = tracing::debug_span!(target: "runtime::guest", "call", export = start).entered();
+            instance.call(start, &[], &mut results)?;
+        }
+        let _span = tracing::debug_span!(target: "runtime::guest", "call", export).entered();
+        instance.call(export, args, &mut results)?;
+        Ok(results)
+    })();
+    if let Some(gas) = instance.gas() {
+        instance.host().end_guest(gas);
+    }
+    (instance.into_host(), result)
 }
 
 /// Builds the outcome from the host state and how the run ended.
 fn finish(
     backend: &'static str,
     host: HostState,
-    result: Result<(), EngineFailure>,
+    result: Result<Vec<WasmValue>, EngineFailure>,
 ) -> Result<(Outcome, ReadSet), RuntimeError> {
-    let error = match (result, host.abort) {
-        (Ok(()), None) => None,
-        (Ok(()), Some(_)) => {
+    let (results, error) = match (result, host.abort) {
+        (Ok(results), None) => (results, None),
+        (Ok(_), Some(_)) => {
             return Err(RuntimeError::BackendContract {
                 backend,
                 message: "the guest returned normally after a host abort".into(),
@@ -210,9 +512,11 @@ fn finish(
         }
         // A recorded host abort wins over whatever the engine made of it.
         (Err(_), Some(Abort::Infra(e))) => return Err(e),
-        (Err(_), Some(Abort::Exec(e))) => Some(e),
-        (Err(EngineFailure::Trap(kind)), None) => Some(ExecError::Trap(kind)),
-        (Err(EngineFailure::NonDeterministic(nd)), None) => Some(ExecError::NonDeterministic(nd)),
+        (Err(_), Some(Abort::Exec(e))) => (Vec::new(), Some(e)),
+        (Err(EngineFailure::Trap(kind)), None) => (Vec::new(), Some(ExecError::Trap(kind))),
+        (Err(EngineFailure::NonDeterministic(nd)), None) => {
+            (Vec::new(), Some(ExecError::NonDeterministic(nd)))
+        }
     };
     let mut gas = host.gas;
     // ABI 1.1: every trap, whatever its kind, consumes all of the call's gas.
@@ -227,6 +531,7 @@ fn finish(
             events: host.events,
             changes: host.overlay.net_changes(),
             gas_used: gas.used(),
+            results,
         },
         Some(error) => Outcome {
             error: Some(error),
@@ -235,8 +540,13 @@ fn finish(
             events: Vec::new(),
             changes: Vec::new(),
             gas_used: gas.used(),
+            results: Vec::new(),
         },
     };
     tracing::debug!(target: "runtime::guest", backend, status = outcome.status().as_str(), gas_used = outcome.gas_used, "execution finished");
     Ok((outcome, host.overlay.reads().clone()))
 }
+
+#[cfg(test)]
+#[path = "runtime_tests.rs"]
+mod tests;

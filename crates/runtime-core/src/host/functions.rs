@@ -9,7 +9,6 @@ use super::{Abort, HostState};
 use crate::error::HostError;
 use crate::gas::GasSchedule;
 use crate::memory::{GuestMemory, checked_range};
-use crate::outcome::Event;
 
 type HostResult<T = ()> = Result<T, Abort>;
 
@@ -162,21 +161,13 @@ impl HostState {
         ptr: u64,
     ) -> HostResult {
         check_bounds(memory, ptr, len)?;
-        if self.logs.len() as u64 >= self.limits.max_logs {
-            return Err(HostError::TooManyLogs.into());
-        }
-        let total = self.total_log_len.saturating_add(len);
-        if total > self.limits.max_total_log_len {
-            return Err(HostError::TotalLogLengthExceeded.into());
-        }
+        self.check_log(len)?;
         self.gas.charge_per(
             len,
             GasSchedule::per_byte(&[self.schedule.memory_read_byte, self.schedule.log_byte]),
         )?;
         let line = utf8(read_bytes(memory, ptr, len)?)?;
-        self.total_log_len = total;
-        self.logs.push(line);
-        Ok(())
+        self.push_log(line)
     }
 
     fn emit_event<M: GuestMemory + ?Sized>(
@@ -189,21 +180,15 @@ impl HostState {
     ) -> HostResult {
         check_bounds(memory, kind_ptr, kind_len)?;
         check_bounds(memory, data_ptr, data_len)?;
-        if self.events.len() as u64 >= self.limits.max_events {
-            return Err(HostError::TooManyEvents.into());
-        }
         let len = kind_len.saturating_add(data_len);
-        if len > self.limits.max_event_len {
-            return Err(HostError::EventDataLengthExceeded.into());
-        }
+        self.check_event(len)?;
         self.gas.charge_per(
             len,
             GasSchedule::per_byte(&[self.schedule.memory_read_byte, self.schedule.event_byte]),
         )?;
         let kind = utf8(read_bytes(memory, kind_ptr, kind_len)?)?;
         let data = read_bytes(memory, data_ptr, data_len)?;
-        self.events.push(Event { kind, data });
-        Ok(())
+        self.push_event(kind, data)
     }
 
     /// Bounds and length limit of a key argument, then its per-byte gas, and
@@ -263,13 +248,7 @@ impl HostState {
         if value_len > self.limits.max_value_len {
             return Err(HostError::ValueLengthExceeded.into());
         }
-        let written = self
-            .storage_written
-            .saturating_add(key_len)
-            .saturating_add(value_len);
-        if written > self.limits.max_storage_write_bytes {
-            return Err(HostError::StorageWriteLimitExceeded.into());
-        }
+        self.count_storage_write(key_len, value_len)?;
         self.gas.charge_per(
             key_len,
             GasSchedule::per_byte(&[
@@ -286,7 +265,6 @@ impl HostState {
         )?;
         let key = read_bytes(memory, key_ptr, key_len)?;
         let value = read_bytes(memory, value_ptr, value_len)?;
-        self.storage_written = written;
         let old = self.overlay.set(&key, value)?;
         self.old_value_to_register(old, register_id)
     }

@@ -16,6 +16,8 @@ use std::sync::Arc;
 use host_abi::HostFunction;
 
 use crate::context::ExecutionContext;
+use crate::host_functions::{HostFnKind, HostFunctions};
+use crate::value::WasmValue;
 use crate::error::{ExecError, RuntimeError, TrapKind};
 use crate::gas::{GasMeter, GasSchedule, OutOfGas};
 use crate::limits::ExecutionLimits;
@@ -70,7 +72,7 @@ pub struct HostState {
     pub(crate) limits: ExecutionLimits,
     pub(crate) schedule: Arc<GasSchedule>,
     pub(crate) gas: GasMeter,
-    registers: Registers,
+    pub(crate) registers: Registers,
     pub(crate) logs: Vec<String>,
     total_log_len: u64,
     /// Key and value bytes of every `storage_write` so far (ABI 1.1 bound).
@@ -81,7 +83,21 @@ pub struct HostState {
     pub(crate) overlay: StorageOverlay,
     pub(crate) abort: Option<Abort>,
     deadline: Option<std::time::Instant>,
+    /// Host calls so far (the deadline is looked at every
+    /// [`DEADLINE_CHECK_EVERY`] calls).
+    host_calls: u64,
+    /// The host functions the module's imports index into.
+    imports: Arc<HostFunctions>,
+    /// The embedder's data for its host functions.
+    pub(crate) data: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    /// The backend and module, for tracing (guest logs).
+    pub(crate) backend: &'static str,
+    pub(crate) module: Arc<str>,
 }
+
+/// How often a host call looks at the wall clock: a loop of host calls
+/// still ends at the timeout on every engine, at a small cost per call.
+const DEADLINE_CHECK_EVERY: u64 = 16;
 
 impl std::fmt::Debug for HostState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -94,11 +110,23 @@ impl std::fmt::Debug for HostState {
 }
 
 impl HostState {
-    /// The host state of a new execution.
+    /// The host state of a new execution, with the guest ABI's host
+    /// functions only.
     pub fn new(
         context: &ExecutionContext,
         schedule: Arc<GasSchedule>,
         storage: Arc<dyn Storage>,
+    ) -> Self {
+        Self::with_imports(context, schedule, storage, Arc::new(HostFunctions::abi()))
+    }
+
+    /// The host state of a new execution whose imports index into
+    /// `imports`.
+    pub fn with_imports(
+        context: &ExecutionContext,
+        schedule: Arc<GasSchedule>,
+        storage: Arc<dyn Storage>,
+        imports: Arc<HostFunctions>,
     ) -> Self {
         Self {
             input: context.input.clone(),
@@ -119,7 +147,155 @@ impl HostState {
                 .limits
                 .timeout
                 .and_then(|t| std::time::Instant::now().checked_add(t)),
+            host_calls: 0,
+            imports,
+            data: context.data.clone(),
+            backend: "unknown",
+            module: Arc::from(""),
         }
+    }
+
+    /// Names the backend and module for tracing (guest logs are emitted as
+    /// `runtime::guest_log` events with both).
+    pub fn set_labels(&mut self, backend: &'static str, module: Arc<str>) {
+        self.backend = backend;
+        self.module = module;
+    }
+
+    /// The host functions this execution's imports index into.
+    pub fn imports(&self) -> &Arc<HostFunctions> {
+        &self.imports
+    }
+
+    /// Runs import `index` of [`HostState::imports`] — an ABI function or an
+    /// embedder's — with the guest's arguments, writing its results. The
+    /// one entry point every backend's import bodies call (through
+    /// [`call_import`](crate::backend::call_import)).
+    ///
+    /// `gas` is the guest's instrumented gas counter, as for
+    /// [`HostState::call`].
+    ///
+    /// # Errors
+    ///
+    /// [`HostAbort`] when the call ends the execution (the reason stays
+    /// here).
+    pub fn call_import<M: GuestMemory + ?Sized>(
+        &mut self,
+        index: usize,
+        args: &[WasmValue],
+        results: &mut [WasmValue],
+        mut memory: &mut M,
+        gas: &mut i64,
+    ) -> Result<(), HostAbort> {
+        let imports = self.imports.clone();
+        let Some(entry) = imports.entries().get(index) else {
+            self.abort = Some(Abort::Infra(RuntimeError::BackendContract {
+                backend: self.backend,
+                message: format!("import index {index} is not in the host-function table"),
+            }));
+            return Err(HostAbort);
+        };
+        match &entry.kind {
+            HostFnKind::Abi(function) => {
+                let mut raw = [0u64; 8];
+                for (slot, arg) in raw.iter_mut().zip(args) {
+                    // Preparation checked the import's i64 signature.
+                    *slot = arg.as_u64().unwrap_or_default();
+                }
+                let value = self.call(*function, &raw[..args.len().min(8)], memory, gas)?;
+                if let (Some(slot), Some(value)) = (results.first_mut(), value) {
+                    *slot = WasmValue::I64(value as i64);
+                }
+                Ok(())
+            }
+            HostFnKind::Embedder(function) => {
+                let _span = tracing::trace_span!(target: "runtime::host", "host_call", module = entry.module(), function = entry.name()).entered();
+                self.end_guest(*gas);
+                self.enter_host_call()?;
+                match self.call_embedder(entry, function.as_ref(), args, results, &mut memory) {
+                    Ok(()) => {
+                        *gas = self.guest_gas();
+                        Ok(())
+                    }
+                    Err(abort) => {
+                        tracing::debug!(target: "runtime::host", function = entry.name(), reason = ?abort, "host call aborted");
+                        self.abort = Some(abort);
+                        Err(HostAbort)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The checks before any host call's work: an earlier abort, and the
+    /// wall-clock deadline (every [`DEADLINE_CHECK_EVERY`] calls).
+    fn enter_host_call(&mut self) -> Result<(), HostAbort> {
+        if self.abort.is_some() {
+            return Err(HostAbort);
+        }
+        self.host_calls += 1;
+        if self.host_calls % DEADLINE_CHECK_EVERY == 0
+            && self.deadline.is_some_and(|d| std::time::Instant::now() >= d)
+        {
+            self.abort = Some(Abort::Exec(ExecError::NonDeterministic(
+                crate::error::NonDeterministic::Timeout,
+            )));
+            return Err(HostAbort);
+        }
+        Ok(())
+    }
+
+    /// Counts a storage write's key and value bytes against
+    /// [`ExecutionLimits::max_storage_write_bytes`] (ABI 1.1).
+    pub(crate) fn count_storage_write(&mut self, key_len: u64, value_len: u64) -> Result<(), Abort> {
+        let written = self
+            .storage_written
+            .saturating_add(key_len)
+            .saturating_add(value_len);
+        if written > self.limits.max_storage_write_bytes {
+            return Err(crate::error::HostError::StorageWriteLimitExceeded.into());
+        }
+        self.storage_written = written;
+        Ok(())
+    }
+
+    /// Appends a log line within the limits, and emits it as a tracing event
+    /// (target `runtime::guest_log`).
+    pub(crate) fn push_log(&mut self, line: String) -> Result<(), Abort> {
+        self.check_log(line.len() as u64)?;
+        self.total_log_len += line.len() as u64;
+        tracing::info!(target: "runtime::guest_log", backend = self.backend, module = &*self.module, "{line}");
+        self.logs.push(line);
+        Ok(())
+    }
+
+    /// The log limits for a line of `len` bytes.
+    pub(crate) fn check_log(&self, len: u64) -> Result<(), Abort> {
+        if self.logs.len() as u64 >= self.limits.max_logs {
+            return Err(crate::error::HostError::TooManyLogs.into());
+        }
+        if self.total_log_len.saturating_add(len) > self.limits.max_total_log_len {
+            return Err(crate::error::HostError::TotalLogLengthExceeded.into());
+        }
+        Ok(())
+    }
+
+    /// The event limits for an event of `len` bytes of kind and data.
+    pub(crate) fn check_event(&self, len: u64) -> Result<(), Abort> {
+        if self.events.len() as u64 >= self.limits.max_events {
+            return Err(crate::error::HostError::TooManyEvents.into());
+        }
+        if len > self.limits.max_event_len {
+            return Err(crate::error::HostError::EventDataLengthExceeded.into());
+        }
+        Ok(())
+    }
+
+    /// Appends an event within the limits.
+    pub(crate) fn push_event(&mut self, kind: String, data: Vec<u8>) -> Result<(), Abort> {
+        self.check_event((kind.len() as u64).saturating_add(data.len() as u64))?;
+        self.events.push(Event { kind, data });
+        Ok(())
     }
 
     /// When the wall-clock timeout fires, if there is one. Backends stop the
@@ -154,12 +330,10 @@ impl HostState {
             tracing::trace_span!(target: "runtime::host", "host_call", function = function.name())
                 .entered();
         self.end_guest(*gas);
-        if self.abort.is_some() {
-            return Err(HostAbort);
-        }
+        self.enter_host_call()?;
         if args.len() != function.param_count() {
             self.abort = Some(Abort::Infra(RuntimeError::BackendContract {
-                backend: "unknown",
+                backend: self.backend,
                 message: format!(
                     "{function} called with {} arguments, expected {}",
                     args.len(),

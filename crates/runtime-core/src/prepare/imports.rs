@@ -1,17 +1,19 @@
-//! Imports come only from ABI v1, with exact signatures; a module that
-//! imports a pointer-taking function must export its memory.
+//! Imports come only from the runtime's host functions (the guest ABI's and
+//! the embedder's), with exact signatures; a module that imports a
+//! pointer-taking ABI function must export its memory.
 
 use std::collections::BTreeMap;
 
-use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
+use host_abi::MEMORY_EXPORT;
 use wasmparser::types::Types;
 use wasmparser::{ExternalKind, Parser, Payload, TypeRef, ValType};
 
-use super::ExportedFunction;
 use crate::error::{Rejection, RejectionKind};
+use crate::host_functions::HostFunctions;
+use crate::value::{FuncSig, ValType as Ty};
 
 pub(super) struct ModuleSummary {
-    pub(super) functions: BTreeMap<String, ExportedFunction>,
+    pub(super) functions: BTreeMap<String, FuncSig>,
     pub(super) exports_memory: bool,
 }
 
@@ -23,6 +25,7 @@ fn malformed(e: wasmparser::BinaryReaderError) -> Rejection {
 pub(super) fn check_imports_and_exports(
     wasm: &[u8],
     types: &Types,
+    host_functions: &HostFunctions,
 ) -> Result<ModuleSummary, Rejection> {
     let mut needs_memory = None;
     let mut functions = BTreeMap::new();
@@ -36,40 +39,39 @@ pub(super) fn check_imports_and_exports(
                         return Err(Rejection::new(
                             RejectionKind::UnknownImport,
                             format!(
-                                "import {}::{} is not a function; only ABI v1 functions may be imported",
+                                "import {}::{} is not a function; only host functions may be imported",
                                 import.module, import.name
                             ),
                         ));
                     };
-                    let function = match HostFunction::from_name(import.name) {
-                        Some(f) if import.module == IMPORT_MODULE => f,
-                        _ => {
-                            return Err(Rejection::new(
-                                RejectionKind::UnknownImport,
-                                format!(
-                                    "import {}::{} is not in ABI v1",
-                                    import.module, import.name
-                                ),
-                            ));
-                        }
+                    let Some((_, entry)) = host_functions.find(import.module, import.name)
+                    else {
+                        return Err(Rejection::new(
+                            RejectionKind::UnknownImport,
+                            format!(
+                                "import {}::{} is not a host function of this runtime (ABI v1 or the embedder's)",
+                                import.module, import.name
+                            ),
+                        ));
                     };
                     let types = types.as_ref();
                     let ty = types[types.core_type_at_in_module(type_index)].unwrap_func();
-                    let params_ok = ty.params().len() == function.param_count()
-                        && ty.params().iter().all(|p| *p == ValType::I64);
-                    let results_ok = ty.results().len() == function.result_count()
-                        && ty.results().iter().all(|r| *r == ValType::I64);
-                    if !(params_ok && results_ok) {
+                    let sig = func_sig(ty);
+                    if sig.as_ref() != Some(entry.sig()) {
                         return Err(Rejection::new(
                             RejectionKind::MistypedImport,
                             format!(
-                                "import env::{} has type {ty}, expected {} i64 params and {} i64 results",
+                                "import {}::{} has type {ty}, expected {}",
+                                import.module,
                                 import.name,
-                                function.param_count(),
-                                function.result_count()
+                                entry.sig()
                             ),
                         ));
                     }
+                    let function = match entry.abi_function() {
+                        Some(f) => f,
+                        None => continue,
+                    };
                     if function.takes_pointer() && needs_memory.is_none() {
                         needs_memory = Some(function);
                     }
@@ -82,13 +84,11 @@ pub(super) fn check_imports_and_exports(
                         ExternalKind::Func => {
                             let ty = types.as_ref().core_function_at(export.index);
                             let ty = types[ty].unwrap_func();
-                            functions.insert(
-                                export.name.to_owned(),
-                                ExportedFunction {
-                                    params: ty.params().len(),
-                                    results: ty.results().len(),
-                                },
-                            );
+                            // Validation allowed number types only (no
+                            // reference types), so every signature converts.
+                            if let Some(sig) = func_sig(ty) {
+                                functions.insert(export.name.to_owned(), sig);
+                            }
                         }
                         ExternalKind::Memory if export.name == MEMORY_EXPORT => {
                             exports_memory = true;
@@ -111,5 +111,21 @@ pub(super) fn check_imports_and_exports(
     Ok(ModuleSummary {
         functions,
         exports_memory,
+    })
+}
+
+/// A wasmparser function type as a [`FuncSig`], if it uses number types
+/// only.
+fn func_sig(ty: &wasmparser::FuncType) -> Option<FuncSig> {
+    let convert = |t: &ValType| match t {
+        ValType::I32 => Some(Ty::I32),
+        ValType::I64 => Some(Ty::I64),
+        ValType::F32 => Some(Ty::F32),
+        ValType::F64 => Some(Ty::F64),
+        _ => None,
+    };
+    Some(FuncSig {
+        params: ty.params().iter().map(convert).collect::<Option<_>>()?,
+        results: ty.results().iter().map(convert).collect::<Option<_>>()?,
     })
 }

@@ -25,28 +25,21 @@ pub use instrument::{CANONICAL_NAN_F32, CANONICAL_NAN_F64, FRAME_OVERHEAD};
 
 use crate::error::{Rejection, RejectionKind};
 use crate::gas::GasSchedule;
+use crate::host_functions::HostFunctions;
 use crate::limits::ModuleLimits;
+use crate::value::{FuncSig, WasmValue};
 
 /// The version of the preparation pipeline; part of the cache key. Bump it
 /// whenever preparation produces other bytes for the same input.
 pub const PREPARATION_VERSION: u32 = 6;
-
-/// The signature of an exported function, as counts of each value type are
-/// not needed: the runtime only calls `[] -> []` exports.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ExportedFunction {
-    /// Number of parameters.
-    pub params: usize,
-    /// Number of results.
-    pub results: usize,
-}
 
 /// A module ready for every backend: validated, limited and rewritten once.
 #[derive(Clone, Debug)]
 pub struct PreparedModule {
     code: Arc<[u8]>,
     key: [u8; 32],
-    functions: BTreeMap<String, ExportedFunction>,
+    functions: BTreeMap<String, FuncSig>,
+    config: [u8; 32],
     exports_memory: bool,
     start_export: Option<String>,
     gas_export: Option<String>,
@@ -59,15 +52,23 @@ impl PreparedModule {
         &self.code
     }
 
-    /// The cache key: SHA-256 over the original code's hash, the static
-    /// limits, the gas schedule, the ABI version and [`PREPARATION_VERSION`].
+    /// The cache key: SHA-256 over the original code's hash and the
+    /// configuration ([`PreparedModule::config`]: module limits, gas
+    /// schedule, host functions, ABI version and [`PREPARATION_VERSION`]).
     pub fn key(&self) -> [u8; 32] {
         self.key
     }
 
-    /// The exported functions and their arity.
-    pub fn exported_functions(&self) -> &BTreeMap<String, ExportedFunction> {
+    /// The exported functions and their signatures.
+    pub fn exported_functions(&self) -> &BTreeMap<String, FuncSig> {
         &self.functions
+    }
+
+    /// The fingerprint of what it was prepared under: the module limits,
+    /// the gas schedule and the host functions ([`config_fingerprint`]). A
+    /// runtime runs only modules prepared under its own configuration.
+    pub fn config(&self) -> [u8; 32] {
+        self.config
     }
 
     /// The export the start function was moved to, if the module has one.
@@ -100,20 +101,17 @@ impl PreparedModule {
         self.exports_memory
     }
 
-    /// Checks that `export` is a function of type `[] -> []`.
+    /// Checks that `export` is a function of type `[] -> []` (an ABI call).
     ///
     /// # Errors
     ///
     /// A `MissingExport` rejection otherwise.
     pub fn check_callable(&self, export: &str) -> Result<(), Rejection> {
         match self.functions.get(export) {
-            Some(f) if f.params == 0 && f.results == 0 => Ok(()),
-            Some(f) => Err(Rejection::new(
+            Some(sig) if sig.params.is_empty() && sig.results.is_empty() => Ok(()),
+            Some(sig) => Err(Rejection::new(
                 RejectionKind::MissingExport,
-                format!(
-                    "export {export:?} has {} params and {} results; an ABI call takes [] -> []",
-                    f.params, f.results
-                ),
+                format!("export {export:?} has type {sig}; an ABI call takes [] -> []"),
             )),
             None => Err(Rejection::new(
                 RejectionKind::MissingExport,
@@ -121,17 +119,61 @@ impl PreparedModule {
             )),
         }
     }
+
+    /// Checks that `export` is a function taking exactly `args` (a typed
+    /// call) and returns its signature.
+    ///
+    /// # Errors
+    ///
+    /// A `MissingExport` rejection if there is no such function, an
+    /// `ArgumentMismatch` rejection naming the expected signature if the
+    /// arguments' number or types differ.
+    pub fn check_call(&self, export: &str, args: &[WasmValue]) -> Result<&FuncSig, Rejection> {
+        let sig = self.functions.get(export).ok_or_else(|| {
+            Rejection::new(
+                RejectionKind::MissingExport,
+                format!("no exported function {export:?}"),
+            )
+        })?;
+        if !sig.accepts(args) {
+            let given: Vec<&str> = args.iter().map(|a| a.ty().name()).collect();
+            return Err(Rejection::new(
+                RejectionKind::ArgumentMismatch,
+                format!(
+                    "export {export:?} has type {sig}; called with [{}]",
+                    given.join(", ")
+                ),
+            ));
+        }
+        Ok(sig)
+    }
 }
 
-/// The cache key of `wasm` prepared under `limits` and `schedule`.
-pub fn cache_key(wasm: &[u8], limits: &ModuleLimits, schedule: &GasSchedule) -> [u8; 32] {
+/// The fingerprint of a preparation configuration: module limits, gas
+/// schedule and host functions.
+pub fn config_fingerprint(
+    limits: &ModuleLimits,
+    schedule: &GasSchedule,
+    host_functions: &HostFunctions,
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"preparation-config");
+    h.update(limits.fingerprint());
+    h.update(schedule.fingerprint());
+    h.update(host_functions.fingerprint());
+    h.update(host_abi::ABI_VERSION.to_le_bytes());
+    h.update(PREPARATION_VERSION.to_le_bytes());
+    h.finalize().into()
+}
+
+/// The cache key of `wasm` prepared under a configuration
+/// ([`config_fingerprint`]): SHA-256 over the code's hash and the
+/// configuration.
+pub fn cache_key(wasm: &[u8], config: &[u8; 32]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(b"prepared-module-key");
     h.update(Sha256::digest(wasm));
-    h.update(limits.fingerprint());
-    h.update(schedule.fingerprint());
-    h.update(host_abi::ABI_VERSION.to_le_bytes());
-    h.update(PREPARATION_VERSION.to_le_bytes());
+    h.update(config);
     h.finalize().into()
 }
 
@@ -148,30 +190,41 @@ pub fn prepare(
     limits: &ModuleLimits,
     schedule: &GasSchedule,
 ) -> Result<PreparedModule, Rejection> {
-    prepare_inner(wasm, limits, schedule, true)
+    prepare_with(wasm, limits, schedule, &HostFunctions::abi())
 }
 
-/// [`prepare`] without the instrumentation: the same checks and the same
-/// memory clamp and start export, but no gas metering, no stack-height limit
-/// and no NaN canonicalisation. Outcomes of such modules are **not**
-/// deterministic across engines; this exists to measure the
-/// instrumentation's overhead and to test that it preserves semantics.
+/// [`prepare`] for a runtime with embedder host functions: imports are
+/// checked against `host_functions`, whose fingerprint enters the cache key.
 ///
 /// # Errors
 ///
 /// As [`prepare`].
-pub fn prepare_uninstrumented(
+pub fn prepare_with(
     wasm: &[u8],
     limits: &ModuleLimits,
     schedule: &GasSchedule,
+    host_functions: &HostFunctions,
 ) -> Result<PreparedModule, Rejection> {
-    prepare_inner(wasm, limits, schedule, false)
+    prepare_inner(wasm, limits, schedule, host_functions, true)
+}
+
+/// [`prepare`] without the instrumentation, for the testing tier only
+/// (see `testing::prepare_uninstrumented`).
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
+pub(crate) fn prepare_uninstrumented(
+    wasm: &[u8],
+    limits: &ModuleLimits,
+    schedule: &GasSchedule,
+    host_functions: &HostFunctions,
+) -> Result<PreparedModule, Rejection> {
+    prepare_inner(wasm, limits, schedule, host_functions, false)
 }
 
 fn prepare_inner(
     wasm: &[u8],
     limits: &ModuleLimits,
     schedule: &GasSchedule,
+    host_functions: &HostFunctions,
     instrument: bool,
 ) -> Result<PreparedModule, Rejection> {
     let _span =
@@ -179,7 +232,8 @@ fn prepare_inner(
             .entered();
     static_limits::check_static_limits(wasm, limits)?;
     let validated = features::validate(wasm)?;
-    let summary = imports::check_imports_and_exports(wasm, &validated.types)?;
+    let summary = imports::check_imports_and_exports(wasm, &validated.types, host_functions)?;
+    let config = config_fingerprint(limits, schedule, host_functions);
     let rewritten = rewrite::rewrite(wasm, limits, schedule, &validated, instrument)?;
     Ok(PreparedModule {
         code: rewritten.code.into(),
@@ -187,12 +241,12 @@ fn prepare_inner(
         gas_export: rewritten.gas_export,
         stack_export: rewritten.stack_export,
         key: if instrument {
-            cache_key(wasm, limits, schedule)
+            cache_key(wasm, &config)
         } else {
             // Never equal to an instrumented module's key.
-            Sha256::digest([&b"uninstrumented"[..], &cache_key(wasm, limits, schedule)].concat())
-                .into()
+            Sha256::digest([&b"uninstrumented"[..], &cache_key(wasm, &config)].concat()).into()
         },
+        config,
         functions: summary.functions,
         exports_memory: summary.exports_memory,
     })
