@@ -1,11 +1,11 @@
 //! The wasmer engine (Cranelift by default, Singlepass selectable) behind the
-//! `runtime-core` [`Backend`] trait.
+//! `runtime-core` [`Backend`](runtime_core::backend::Backend) trait.
 //!
-//! Thin by design: imports are generated from the ABI table
-//! ([`HostFunction::ALL`]), each forwarding to
-//! [`HostState::call`](runtime_core::HostState::call); traps are mapped with
-//! one match ([`map_error`]). Preparation, gas, host logic and outcomes are
-//! the core's.
+//! Thin by design: it compiles, instantiates with each of the module's
+//! imports linked to [`call_import`] by its index in the runtime's
+//! host-function table, calls exports, and maps traps with one match
+//! ([`map_error`]). The execution protocol, preparation, gas, host logic and
+//! outcomes are the core's.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -20,32 +20,37 @@
 //! assert_eq!(outcome.status(), Status::Trap);
 //! ```
 //!
+//! The wall-clock timeout uses wasmer's store interrupter, armed on the
+//! core's shared watchdog thread; wasmer implements the interrupter on Unix
+//! only, so elsewhere only gas bounds an execution.
+//!
 //! # Features
 //!
 //! * `singlepass`: also build wasmer's Singlepass compiler, selectable with
 //!   [`WasmerCompiler::Singlepass`].
 
 mod memory;
-mod raw;
 mod traps;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
-use runtime_core::{
-    Backend, CompiledModule, EngineFailure, HostAbort, HostState, NonDeterministic, PreparedModule,
-    RunResult, Watchdog,
+use host_abi::MEMORY_EXPORT;
+use runtime_core::backend::{
+    Backend, EngineFailure, EngineInstance, EngineModule, GuestMemory, HostState,
+    ImportCaller, Watchdog, WatchdogGuard, call_import, resolve_imports,
 };
+use runtime_core::{HostFunctions, NonDeterministic, PreparedModule, ValType, WasmValue};
 use wasmer::{
-    Engine, Function, FunctionEnv, FunctionEnvMut, FunctionType, Global, Imports, Instance, Memory,
-    Module, RuntimeError, Store, Type, Value,
+    Engine, Function, FunctionEnv, FunctionEnvMut, FunctionType, Global, Imports, Instance,
+    Memory, Module, RuntimeError, Store, Type, Value,
 };
 
 use memory::ViewMemory;
+pub use traps::map_error;
 
 /// How often a timed-out store is interrupted again.
 const INTERRUPT_RETRY: Duration = Duration::from_millis(5);
-pub use traps::map_error;
 
 /// Which wasmer compiler generates code.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -103,73 +108,74 @@ impl WasmerBackend {
 
 /// What a wasmer store holds for the host functions.
 struct StoreData {
-    /// Taken back once the run ends.
+    /// Taken back once the store ends.
     host: Option<HostState>,
-    /// The guest's exported memory, set right after instantiation (the
-    /// start function runs later, as an export; see `runtime-core`'s
-    /// preparation).
+    /// The guest's exported memory, set right after instantiation.
     memory: Option<Memory>,
     /// The instrumented gas counter, set with the memory.
     gas: Option<Global>,
 }
 
-/// Creates one ABI function in `store`, forwarding to the core.
-fn host_function(
-    store: &mut Store,
-    env: &FunctionEnv<StoreData>,
-    function: HostFunction,
-) -> Function {
-    let ty = FunctionType::new(
-        vec![Type::I64; function.param_count()],
-        vec![Type::I64; function.result_count()],
-    );
-    Function::new_with_env(
-        store,
-        env,
-        ty,
-        move |mut env: FunctionEnvMut<'_, StoreData>, params: &[Value]| {
-            let mut args = [0u64; 8];
-            for (arg, val) in args.iter_mut().zip(params) {
-                // The engine enforces the import's i64 signature.
-                *arg = val.i64().unwrap_or_default() as u64;
-            }
-            let args = &args[..params.len()];
-            let (data, mut store) = env.data_and_store_mut();
-            let Some(host) = data.host.as_mut() else {
-                return Err(RuntimeError::user(Box::new(HostAbort)));
-            };
-            let mut gas = match &data.gas {
-                Some(global) => global.get(&mut store).i64().unwrap_or_default(),
-                None => host.guest_gas(),
-            };
-            let result = match &data.memory {
-                Some(memory) => host.call(
-                    function,
-                    args,
-                    &mut ViewMemory(memory.view(&store)),
-                    &mut gas,
-                ),
-                None => host.call(function, args, &mut [][..], &mut gas),
-            };
-            match result {
-                Ok(value) => {
-                    if let Some(global) = &data.gas {
-                        global.set(&mut store, Value::I64(gas))?;
-                    }
-                    Ok(value.map(|v| Value::I64(v as i64)).into_iter().collect())
-                }
-                Err(abort) => Err(RuntimeError::user(Box::new(abort))),
-            }
-        },
-    )
+/// An import body's view of its caller.
+struct WasmerCaller<'a>(FunctionEnvMut<'a, StoreData>);
+
+impl ImportCaller for WasmerCaller<'_> {
+    fn gas(&mut self) -> i64 {
+        let (data, mut store) = self.0.data_and_store_mut();
+        match (&data.gas, &data.host) {
+            (Some(global), _) => global.get(&mut store).i64().unwrap_or_default(),
+            (None, Some(host)) => host.guest_gas(),
+            (None, None) => 0,
+        }
+    }
+
+    fn set_gas(&mut self, gas: i64) {
+        let (data, mut store) = self.0.data_and_store_mut();
+        if let Some(global) = &data.gas {
+            // The global is the instrumentation's mutable i64.
+            let _ = global.set(&mut store, Value::I64(gas));
+        }
+    }
+
+    fn with_host<R>(&mut self, f: impl FnOnce(&mut HostState, &mut dyn GuestMemory) -> R) -> R {
+        let (data, store) = self.0.data_and_store_mut();
+        let host = data
+            .host
+            .as_mut()
+            .expect("the host state is in the store while the guest runs");
+        match &data.memory {
+            Some(memory) => f(host, &mut ViewMemory(memory.view(&store))),
+            None => f(host, &mut &mut [][..]),
+        }
+    }
 }
 
-struct WasmerModule {
-    gas_export: Option<String>,
-    stack_export: Option<String>,
-    start_export: Option<String>,
-    engine: Engine,
-    module: Module,
+fn val_type(t: ValType) -> Type {
+    match t {
+        ValType::I32 => Type::I32,
+        ValType::I64 => Type::I64,
+        ValType::F32 => Type::F32,
+        ValType::F64 => Type::F64,
+    }
+}
+
+fn to_value(v: WasmValue) -> Value {
+    match v {
+        WasmValue::I32(x) => Value::I32(x),
+        WasmValue::I64(x) => Value::I64(x),
+        WasmValue::F32(bits) => Value::F32(f32::from_bits(bits)),
+        WasmValue::F64(bits) => Value::F64(f64::from_bits(bits)),
+    }
+}
+
+fn from_value(v: &Value) -> Option<WasmValue> {
+    match v {
+        Value::I32(x) => Some(WasmValue::I32(*x)),
+        Value::I64(x) => Some(WasmValue::I64(*x)),
+        Value::F32(x) => Some(WasmValue::F32(x.to_bits())),
+        Value::F64(x) => Some(WasmValue::F64(x.to_bits())),
+        _ => None,
+    }
 }
 
 impl Backend for WasmerBackend {
@@ -177,39 +183,92 @@ impl Backend for WasmerBackend {
         "wasmer"
     }
 
-    fn compile(
-        &self,
-        module: &PreparedModule,
-    ) -> Result<Box<dyn CompiledModule>, NonDeterministic> {
-        let compiled = Module::new(&self.engine, module.code())
-            .map_err(|e| NonDeterministic::EngineError(format!("wasmer compile: {e}")))?;
-        Ok(Box::new(WasmerModule {
-            gas_export: module.gas_export().map(str::to_owned),
-            stack_export: module.stack_export().map(str::to_owned),
-            start_export: module.start_export().map(str::to_owned),
-            engine: self.engine.clone(),
-            module: compiled,
-        }))
-    }
-}
-
-impl CompiledModule for WasmerModule {
-    fn instantiate_raw(&self) -> Result<Box<dyn runtime_core::RawInstance>, EngineFailure> {
-        raw::instantiate(
-            &self.engine,
-            &self.module,
-            self.gas_export.as_deref(),
-            self.stack_export.as_deref(),
-            self.start_export.as_deref(),
+    fn engine_id(&self) -> String {
+        format!(
+            "wasmer-7.4 {:?} target={}",
+            self.compiler,
+            std::env::consts::ARCH
         )
     }
 
-    fn run(&self, host: HostState, exports: &[&str]) -> RunResult {
+    fn compile(
+        &self,
+        module: &PreparedModule,
+        imports: &HostFunctions,
+    ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
+        let compiled = Module::new(&self.engine, module.code())
+            .map_err(|e| NonDeterministic::EngineError(format!("wasmer compile: {e}")))?;
+        let names: Vec<(String, String)> = compiled
+            .imports()
+            .map(|i| (i.module().to_owned(), i.name().to_owned()))
+            .collect();
+        let indices = resolve_imports(imports, names.iter().map(|(m, n)| (m.as_str(), n.as_str())))?;
+        let links = names
+            .into_iter()
+            .zip(indices)
+            .map(|((module, name), index)| Link {
+                ty: FunctionType::new(
+                    imports.entries()[index]
+                        .sig()
+                        .params
+                        .iter()
+                        .map(|t| val_type(*t))
+                        .collect::<Vec<_>>(),
+                    imports.entries()[index]
+                        .sig()
+                        .results
+                        .iter()
+                        .map(|t| val_type(*t))
+                        .collect::<Vec<_>>(),
+                ),
+                module,
+                name,
+                index,
+            })
+            .collect();
+        Ok(Arc::new(WasmerModule {
+            gas_export: module.gas_export().map(str::to_owned),
+            stack_export: module.stack_export().map(str::to_owned),
+            engine: self.engine.clone(),
+            module: compiled,
+            links,
+        }))
+    }
+
+    fn native_stack_required(&self) -> usize {
+        // Wasm runs on wasmer's own stacks; host calls come back to this
+        // thread's.
+        512 << 10
+    }
+}
+
+/// One import of a compiled module: where it goes in the host-function
+/// table.
+struct Link {
+    module: String,
+    name: String,
+    ty: FunctionType,
+    index: usize,
+}
+
+struct WasmerModule {
+    gas_export: Option<String>,
+    stack_export: Option<String>,
+    engine: Engine,
+    module: Module,
+    links: Vec<Link>,
+}
+
+impl EngineModule for WasmerModule {
+    fn instantiate(
+        &self,
+        host: HostState,
+    ) -> Result<Box<dyn EngineInstance>, (EngineFailure, HostState)> {
         let mut store = Store::new(self.engine.clone());
         // The wall-clock safety net: interrupt the store at the deadline, and
-        // again every few milliseconds (wasmer may miss one) until the run
-        // ends and the guard disarms it.
-        let _timeout = host.deadline().map(|deadline| {
+        // again every few milliseconds (wasmer may miss one) until the
+        // instance ends and the guard disarms it.
+        let timeout = host.deadline().map(|deadline| {
             let interrupter = store.interrupter();
             Watchdog::global().arm(deadline, move || {
                 interrupter.interrupt();
@@ -225,56 +284,128 @@ impl CompiledModule for WasmerModule {
             },
         );
         let mut imports = Imports::new();
-        for &function in HostFunction::ALL {
-            let f = host_function(&mut store, &env, function);
-            imports.define(IMPORT_MODULE, function.name(), f);
+        for link in &self.links {
+            let (index, result_count) = (link.index, link.ty.results().len());
+            let function = Function::new_with_env(
+                &mut store,
+                &env,
+                link.ty.clone(),
+                move |env: FunctionEnvMut<'_, StoreData>, params: &[Value]| {
+                    // The engine enforces the import's signature.
+                    let args: Vec<WasmValue> = params.iter().filter_map(from_value).collect();
+                    let mut out = vec![WasmValue::I64(0); result_count];
+                    call_import(&mut WasmerCaller(env), index, &args, &mut out)
+                        .map_err(|abort| RuntimeError::user(Box::new(abort)))?;
+                    Ok(out.into_iter().map(to_value).collect())
+                },
+            );
+            imports.define(&link.module, &link.name, function);
         }
-        let result = (|| {
-            let instance = {
-                let _span = tracing::debug_span!(target: "runtime::instantiate", "instantiate", backend = "wasmer").entered();
-                Instance::new(&mut store, &self.module, &imports)
-                    .map_err(traps::map_instantiation_error)?
-            };
-            let memory = instance.exports.get_memory(MEMORY_EXPORT).ok().cloned();
-            let gas = self
-                .gas_export
-                .as_deref()
-                .and_then(|name| instance.exports.get_global(name).ok().cloned());
-            if let Some(gas) = &gas {
-                let left = env
-                    .as_ref(&store)
-                    .host
-                    .as_ref()
-                    .map_or(0, HostState::guest_gas);
-                gas.set(&mut store, Value::I64(left))
-                    .map_err(|e| traps::engine_error(format!("wasmer gas counter: {e}")))?;
+        let instance = match Instance::new(&mut store, &self.module, &imports) {
+            Ok(instance) => instance,
+            Err(e) => {
+                let host = take_host(&env, &mut store);
+                return Err((traps::map_instantiation_error(e), host));
             }
-            let data = env.as_mut(&mut store);
-            data.memory = memory;
-            data.gas = gas;
-            for &export in exports {
-                let func = instance
-                    .exports
-                    .get_typed_function::<(), ()>(&store, export)
-                    .map_err(|e| traps::engine_error(format!("wasmer export {export:?}: {e}")))?;
-                let _span = tracing::debug_span!(target: "runtime::guest", "call", backend = "wasmer", export).entered();
-                func.call(&mut store).map_err(|e| map_error(&e))?;
-            }
-            Ok(())
-        })();
-        let final_gas = env
-            .as_ref(&store)
-            .gas
-            .clone()
-            .and_then(|gas| gas.get(&mut store).i64());
-        let mut host = env
-            .as_mut(&mut store)
+        };
+        let global = |name: &Option<String>| {
+            name.as_deref()
+                .and_then(|name| instance.exports.get_global(name).ok().cloned())
+        };
+        let gas = global(&self.gas_export);
+        let stack = global(&self.stack_export);
+        let data = env.as_mut(&mut store);
+        data.memory = instance.exports.get_memory(MEMORY_EXPORT).ok().cloned();
+        data.gas = gas.clone();
+        Ok(Box::new(WasmerInstance {
+            store,
+            env,
+            instance,
+            gas,
+            stack,
+            _timeout: timeout,
+        }))
+    }
+}
+
+fn take_host(env: &FunctionEnv<StoreData>, store: &mut Store) -> HostState {
+    env.as_mut(store)
+        .host
+        .take()
+        .expect("the host state is taken only once, when the store ends")
+}
+
+struct WasmerInstance {
+    store: Store,
+    env: FunctionEnv<StoreData>,
+    instance: Instance,
+    gas: Option<Global>,
+    stack: Option<Global>,
+    _timeout: Option<WatchdogGuard>,
+}
+
+fn set_global(store: &mut Store, global: &Option<Global>, value: Value) -> Result<(), EngineFailure> {
+    match global {
+        Some(global) => global
+            .set(store, value)
+            .map_err(|e| EngineFailure::engine(format!("wasmer global: {e}"))),
+        None => Ok(()),
+    }
+}
+
+impl EngineInstance for WasmerInstance {
+    fn call(
+        &mut self,
+        export: &str,
+        args: &[WasmValue],
+        results: &mut Vec<WasmValue>,
+    ) -> Result<(), EngineFailure> {
+        let func = self
+            .instance
+            .exports
+            .get_function(export)
+            .map_err(|e| EngineFailure::engine(format!("wasmer export {export:?}: {e}")))?;
+        let args: Vec<Value> = args.iter().copied().map(to_value).collect();
+        let out = func
+            .call(&mut self.store, &args)
+            .map_err(|e| map_error(&e))?;
+        for v in out.iter() {
+            results.push(from_value(v).ok_or_else(|| EngineFailure::engine("a non-number result"))?);
+        }
+        Ok(())
+    }
+
+    fn gas(&mut self) -> Option<i64> {
+        self.gas.as_ref().and_then(|g| g.get(&mut self.store).i64())
+    }
+
+    fn set_gas(&mut self, value: i64) -> Result<(), EngineFailure> {
+        set_global(&mut self.store, &self.gas, Value::I64(value))
+    }
+
+    fn set_stack_height(&mut self, value: i32) -> Result<(), EngineFailure> {
+        set_global(&mut self.store, &self.stack, Value::I32(value))
+    }
+
+    fn memory(&mut self, export: &str) -> Option<Vec<u8>> {
+        let memory = self.instance.exports.get_memory(export).ok()?;
+        memory.view(&self.store).copy_to_vec().ok()
+    }
+
+    fn global(&mut self, export: &str) -> Option<WasmValue> {
+        let global = self.instance.exports.get_global(export).ok()?;
+        from_value(&global.get(&mut self.store))
+    }
+
+    fn host(&mut self) -> &mut HostState {
+        self.env
+            .as_mut(&mut self.store)
             .host
-            .take()
-            .expect("the host state is taken only here, once");
-        if let Some(gas) = final_gas {
-            host.end_guest(gas);
-        }
-        RunResult { host, result }
+            .as_mut()
+            .expect("the host state is in the store until the instance ends")
+    }
+
+    fn into_host(mut self: Box<Self>) -> HostState {
+        take_host(&self.env, &mut self.store)
     }
 }

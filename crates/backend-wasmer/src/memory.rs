@@ -1,6 +1,7 @@
 //! wasmer's memory view as the core's [`GuestMemory`].
 
-use runtime_core::{GuestMemory, HostError};
+use runtime_core::HostError;
+use runtime_core::backend::GuestMemory;
 use wasmer::MemoryView;
 
 /// Checked access through a [`MemoryView`]: wasmer lends no safe `&mut [u8]`,

@@ -1,6 +1,7 @@
 //! wasmer's failures, mapped to the core's kinds.
 
-use runtime_core::{EngineFailure, HostAbort, NonDeterministic, TrapKind};
+use runtime_core::backend::{EngineFailure, HostAbort};
+use runtime_core::{NonDeterministic, TrapKind};
 use wasmer::{InstantiationError, RuntimeError};
 use wasmer_types::TrapCode;
 

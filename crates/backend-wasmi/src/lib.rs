@@ -1,10 +1,11 @@
-//! The wasmi interpreter behind the `runtime-core` [`Backend`] trait.
+//! The wasmi interpreter behind the `runtime-core`
+//! [`Backend`](runtime_core::backend::Backend) trait.
 //!
-//! Thin by design: imports are generated from the ABI table
-//! ([`HostFunction::ALL`]), each forwarding to
-//! [`HostState::call`](runtime_core::HostState::call); traps are mapped with
-//! one match ([`map_error`]). Preparation, gas, host logic and outcomes are
-//! the core's.
+//! Thin by design: it compiles (eagerly), instantiates with every import
+//! linked to [`call_import`] by its index in the runtime's host-function
+//! table, calls exports in fuel slices (its wall-clock timeout), and maps
+//! traps with one match ([`map_error`]). The execution protocol,
+//! preparation, gas, host logic and outcomes are the core's.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -25,16 +26,18 @@
 
 mod traps;
 
-use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
-use runtime_core::{
-    Backend, CompiledModule, EngineFailure, HostState, ModuleLimits, NonDeterministic,
-    PreparedModule, RunResult,
-};
+use std::sync::Arc;
 use std::time::Instant;
 
+use host_abi::MEMORY_EXPORT;
+use runtime_core::backend::{
+    Backend, EngineFailure, EngineInstance, EngineModule, GuestMemory, HostState, ImportCaller,
+    call_import,
+};
+use runtime_core::{HostFunctions, ModuleLimits, NonDeterministic, PreparedModule, ValType, WasmValue};
 use wasmi::{
-    Caller, Engine, FuncType, Global, Linker, Memory, Module, Store, TypedResumableCall, Val,
-    ValType,
+    Caller, CompilationMode, Engine, Func, FuncType, Global, Instance, Linker, Memory, Module,
+    ResumableCall, Store, Val,
 };
 
 pub use traps::map_error;
@@ -53,8 +56,7 @@ impl std::fmt::Display for Aborted {
 impl wasmi::errors::HostError for Aborted {}
 
 /// What a wasmi store holds: the core's host state and the instance's
-/// memory and gas counter, looked up once after instantiation (the start
-/// function runs later, as an export, so host calls always find them).
+/// memory and gas counter, looked up once after instantiation.
 struct StoreData {
     host: HostState,
     memory: Option<Memory>,
@@ -62,9 +64,9 @@ struct StoreData {
 }
 
 /// Runs prepared modules on the wasmi interpreter.
+#[derive(Clone)]
 pub struct WasmiBackend {
     engine: Engine,
-    linker: Linker<StoreData>,
 }
 
 impl std::fmt::Debug for WasmiBackend {
@@ -79,13 +81,11 @@ impl Default for WasmiBackend {
     }
 }
 
+/// Fuel per slice between two looks at the clock.
+const FUEL_SLICE: u64 = 10_000_000;
+
 impl WasmiBackend {
-    /// A backend with its own engine and the ABI linked.
-    ///
-    /// # Panics
-    ///
-    /// Only if wasmi rejects the ABI table's definitions, which is a bug
-    /// caught by every test.
+    /// A backend with its own engine.
     pub fn new() -> Self {
         let mut config = wasmi::Config::default();
         // Room for the deterministic stack limit to trip first: every call
@@ -93,76 +93,106 @@ impl WasmiBackend {
         // value slot of 8 bytes (times 4 for wasmi's own registers).
         config.set_max_recursion_depth(ModuleLimits::MAX_STACK_HEIGHT as usize);
         config.set_max_stack_height(ModuleLimits::MAX_STACK_HEIGHT as usize * 32);
+        // Translate every function when the module is compiled: lazy
+        // translation costs fuel at the first call, which would make
+        // whether a valid module runs depend on where a fuel slice ends.
+        config.compilation_mode(CompilationMode::Eager);
         // The wall-clock safety net: wasmi cannot be interrupted from
         // another thread, so calls run in slices of fuel (not the project's
         // gas, which is instrumented) and the deadline is checked between
-        // slices.
+        // slices (host calls check it too, in the core).
         config.consume_fuel(true);
-        let engine = Engine::new(&config);
-        let mut linker = Linker::new(&engine);
-        for &function in HostFunction::ALL {
-            link(&mut linker, function);
+        Self {
+            engine: Engine::new(&config),
         }
-        Self { engine, linker }
     }
 }
 
-/// Links one ABI function as a host function forwarding to the core.
-fn link(linker: &mut Linker<StoreData>, function: HostFunction) {
-    let params = vec![ValType::I64; function.param_count()];
-    let results = vec![ValType::I64; function.result_count()];
-    let ty = FuncType::new(params, results);
-    linker
-        .func_new(
-            IMPORT_MODULE,
-            function.name(),
-            ty,
-            move |mut caller: Caller<'_, StoreData>, params: &[Val], results: &mut [Val]| {
-                let mut args = [0u64; 8];
-                for (arg, val) in args.iter_mut().zip(params) {
-                    // The engine enforces the import's i64 signature.
-                    *arg = val.i64().unwrap_or_default() as u64;
-                }
-                let args = &args[..params.len()];
-                let (memory, gas_global) = (caller.data().memory, caller.data().gas);
-                let mut gas = match gas_global {
-                    Some(global) => global.get(&caller).i64().unwrap_or_default(),
-                    None => caller.data().host.guest_gas(),
-                };
-                let result = match memory {
-                    Some(memory) => {
-                        let (bytes, data) = memory.data_and_store_mut(&mut caller);
-                        data.host.call(function, args, bytes, &mut gas)
-                    }
-                    None => caller
-                        .data_mut()
-                        .host
-                        .call(function, args, &mut [][..], &mut gas),
-                };
-                match result {
-                    Ok(value) => {
-                        if let Some(global) = gas_global {
-                            global.set(&mut caller, Val::I64(gas))?;
-                        }
-                        if let (Some(slot), Some(value)) = (results.first_mut(), value) {
-                            *slot = Val::I64(value as i64);
-                        }
-                        Ok(())
-                    }
-                    Err(_abort) => Err(wasmi::Error::host(Aborted)),
-                }
-            },
-        )
-        .expect("each ABI function is linked once");
+/// An import body's view of its caller.
+struct WasmiCaller<'a, 'b>(&'a mut Caller<'b, StoreData>);
+
+impl ImportCaller for WasmiCaller<'_, '_> {
+    fn gas(&mut self) -> i64 {
+        match self.0.data().gas {
+            Some(global) => global.get(&*self.0).i64().unwrap_or_default(),
+            None => self.0.data().host.guest_gas(),
+        }
+    }
+
+    fn set_gas(&mut self, gas: i64) {
+        if let Some(global) = self.0.data().gas {
+            // The global is the instrumentation's mutable i64.
+            let _ = global.set(&mut *self.0, Val::I64(gas));
+        }
+    }
+
+    fn with_host<R>(&mut self, f: impl FnOnce(&mut HostState, &mut dyn GuestMemory) -> R) -> R {
+        match self.0.data().memory {
+            Some(memory) => {
+                let (mut bytes, data) = memory.data_and_store_mut(&mut *self.0);
+                f(&mut data.host, &mut bytes)
+            }
+            None => f(&mut self.0.data_mut().host, &mut &mut [][..]),
+        }
+    }
 }
 
-struct WasmiModule {
-    gas_export: Option<String>,
-    stack_export: Option<String>,
-    start_export: Option<String>,
-    engine: Engine,
-    linker: Linker<StoreData>,
-    module: Module,
+fn val_type(t: ValType) -> wasmi::ValType {
+    match t {
+        ValType::I32 => wasmi::ValType::I32,
+        ValType::I64 => wasmi::ValType::I64,
+        ValType::F32 => wasmi::ValType::F32,
+        ValType::F64 => wasmi::ValType::F64,
+    }
+}
+
+fn to_val(v: WasmValue) -> Val {
+    match v {
+        WasmValue::I32(x) => Val::I32(x),
+        WasmValue::I64(x) => Val::I64(x),
+        WasmValue::F32(bits) => Val::F32(wasmi::F32::from_bits(bits)),
+        WasmValue::F64(bits) => Val::F64(wasmi::F64::from_bits(bits)),
+    }
+}
+
+fn from_val(v: &Val) -> Option<WasmValue> {
+    match v {
+        Val::I32(x) => Some(WasmValue::I32(*x)),
+        Val::I64(x) => Some(WasmValue::I64(*x)),
+        Val::F32(x) => Some(WasmValue::F32(x.to_bits())),
+        Val::F64(x) => Some(WasmValue::F64(x.to_bits())),
+        _ => None,
+    }
+}
+
+/// A linker with every host function of `imports`, each forwarding to
+/// [`call_import`] with its index.
+fn linker(engine: &Engine, imports: &HostFunctions) -> Result<Linker<StoreData>, wasmi::Error> {
+    let mut linker = Linker::new(engine);
+    for (index, entry) in imports.entries().iter().enumerate() {
+        let sig = entry.sig();
+        let ty = FuncType::new(
+            sig.params.iter().map(|t| val_type(*t)),
+            sig.results.iter().map(|t| val_type(*t)),
+        );
+        linker.func_new(
+            entry.module(),
+            entry.name(),
+            ty,
+            move |mut caller: Caller<'_, StoreData>, params: &[Val], results: &mut [Val]| {
+                // The engine enforces the import's signature.
+                let args: Vec<WasmValue> = params.iter().filter_map(from_val).collect();
+                let mut out = vec![WasmValue::I64(0); results.len()];
+                call_import(&mut WasmiCaller(&mut caller), index, &args, &mut out)
+                    .map_err(|_| wasmi::Error::host(Aborted))?;
+                for (slot, value) in results.iter_mut().zip(out) {
+                    *slot = to_val(value);
+                }
+                Ok(())
+            },
+        )?;
+    }
+    Ok(linker)
 }
 
 impl Backend for WasmiBackend {
@@ -170,120 +200,179 @@ impl Backend for WasmiBackend {
         "wasmi"
     }
 
-    fn compile(
-        &self,
-        module: &PreparedModule,
-    ) -> Result<Box<dyn CompiledModule>, NonDeterministic> {
-        let compiled = Module::new(&self.engine, module.code())
-            .map_err(|e| NonDeterministic::EngineError(format!("wasmi compile: {e}")))?;
-        Ok(Box::new(WasmiModule {
-            gas_export: module.gas_export().map(str::to_owned),
-            stack_export: module.stack_export().map(str::to_owned),
-            start_export: module.start_export().map(str::to_owned),
-            engine: self.engine.clone(),
-            linker: self.linker.clone(),
-            module: compiled,
-        }))
-    }
-}
-
-impl CompiledModule for WasmiModule {
-    fn instantiate_raw(&self) -> Result<Box<dyn runtime_core::RawInstance>, EngineFailure> {
-        raw::instantiate(
-            &self.engine,
-            &self.module,
-            self.gas_export.as_deref(),
-            self.stack_export.as_deref(),
-            self.start_export.as_deref(),
+    fn engine_id(&self) -> String {
+        format!(
+            "wasmi-2 eager fuel max_recursion={}",
+            ModuleLimits::MAX_STACK_HEIGHT
         )
     }
 
-    fn run(&self, host: HostState, exports: &[&str]) -> RunResult {
+    fn compile(
+        &self,
+        module: &PreparedModule,
+        imports: &HostFunctions,
+    ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
+        let compiled = Module::new(&self.engine, module.code())
+            .map_err(|e| NonDeterministic::EngineError(format!("wasmi compile: {e}")))?;
+        let linker = linker(&self.engine, imports)
+            .map_err(|e| NonDeterministic::EngineError(format!("wasmi link: {e}")))?;
+        Ok(Arc::new(WasmiModule {
+            gas_export: module.gas_export().map(str::to_owned),
+            stack_export: module.stack_export().map(str::to_owned),
+            engine: self.engine.clone(),
+            linker,
+            module: compiled,
+        }))
+    }
+
+    fn native_stack_required(&self) -> usize {
+        // The interpreter keeps wasm frames on its own heap stack; only host
+        // frames use the thread's.
+        512 << 10
+    }
+}
+
+struct WasmiModule {
+    gas_export: Option<String>,
+    stack_export: Option<String>,
+    engine: Engine,
+    linker: Linker<StoreData>,
+    module: Module,
+}
+
+impl EngineModule for WasmiModule {
+    fn instantiate(
+        &self,
+        host: HostState,
+    ) -> Result<Box<dyn EngineInstance>, (EngineFailure, HostState)> {
         let data = StoreData {
             host,
             memory: None,
             gas: None,
         };
         let mut store = Store::new(&self.engine, data);
-        let result = (|| -> Result<(), EngineFailure> {
-            let instance = {
-                let _span = tracing::debug_span!(target: "runtime::instantiate", "instantiate", backend = "wasmi").entered();
-                // Preparation removed the start section, so nothing runs here
-                // but data and element initialisation.
-                self.linker
-                    .instantiate_and_start(&mut store, &self.module)
-                    .map_err(|e| map_error(&e))?
-            };
-            let memory = instance.get_memory(&store, MEMORY_EXPORT);
-            let gas = self
-                .gas_export
-                .as_deref()
-                .and_then(|name| instance.get_global(&store, name));
-            store.data_mut().memory = memory;
-            store.data_mut().gas = gas;
-            if let Some(gas) = gas {
-                let left = store.data().host.guest_gas();
-                gas.set(&mut store, Val::I64(left)).map_err(|e| {
-                    EngineFailure::NonDeterministic(NonDeterministic::EngineError(format!(
-                        "wasmi gas counter: {e}"
-                    )))
-                })?;
-            }
-            for &export in exports {
-                let func = instance
-                    .get_typed_func::<(), ()>(&store, export)
-                    .map_err(|e| map_error(&e))?;
-                let _span = tracing::debug_span!(target: "runtime::guest", "call", backend = "wasmi", export).entered();
-                call_with_deadline(&mut store, &func)?;
-            }
-            Ok(())
-        })();
-        let final_gas = store.data().gas.and_then(|gas| gas.get(&store).i64());
-        let mut data = store.into_data();
-        if let Some(gas) = final_gas {
-            data.host.end_guest(gas);
-        }
-        RunResult {
-            result,
-            host: data.host,
-        }
+        // Preparation removed the start section, so nothing runs here but
+        // data and element initialisation.
+        let instance = match self.linker.instantiate_and_start(&mut store, &self.module) {
+            Ok(instance) => instance,
+            Err(e) => return Err((map_error(&e), store.into_data().host)),
+        };
+        let global = |store: &Store<StoreData>, name: &Option<String>| {
+            name.as_deref().and_then(|name| instance.get_global(store, name))
+        };
+        let gas = global(&store, &self.gas_export);
+        let stack = global(&store, &self.stack_export);
+        let memory = instance.get_memory(&store, MEMORY_EXPORT);
+        store.data_mut().memory = memory;
+        store.data_mut().gas = gas;
+        Ok(Box::new(WasmiInstance {
+            store,
+            instance,
+            gas,
+            stack,
+        }))
     }
 }
 
-mod raw;
+struct WasmiInstance {
+    store: Store<StoreData>,
+    instance: Instance,
+    gas: Option<Global>,
+    stack: Option<Global>,
+}
 
-/// Fuel per slice between two looks at the clock.
-const FUEL_SLICE: u64 = 10_000_000;
+fn set_global(store: &mut Store<StoreData>, global: Option<Global>, value: Val) -> Result<(), EngineFailure> {
+    match global {
+        Some(global) => global
+            .set(store, value)
+            .map_err(|e| EngineFailure::engine(format!("wasmi global: {e}"))),
+        None => Ok(()),
+    }
+}
+
+impl EngineInstance for WasmiInstance {
+    fn call(
+        &mut self,
+        export: &str,
+        args: &[WasmValue],
+        results: &mut Vec<WasmValue>,
+    ) -> Result<(), EngineFailure> {
+        let func = self
+            .instance
+            .get_func(&self.store, export)
+            .ok_or_else(|| EngineFailure::engine(format!("no exported function {export:?}")))?;
+        let args: Vec<Val> = args.iter().copied().map(to_val).collect();
+        let mut out: Vec<Val> = func
+            .ty(&self.store)
+            .results()
+            .iter()
+            .map(|t| Val::default_for_ty(*t))
+            .collect();
+        call_with_deadline(&mut self.store, &func, &args, &mut out)?;
+        for v in &out {
+            results.push(from_val(v).ok_or_else(|| EngineFailure::engine("a non-number result"))?);
+        }
+        Ok(())
+    }
+
+    fn gas(&mut self) -> Option<i64> {
+        self.gas.and_then(|g| g.get(&self.store).i64())
+    }
+
+    fn set_gas(&mut self, value: i64) -> Result<(), EngineFailure> {
+        set_global(&mut self.store, self.gas, Val::I64(value))
+    }
+
+    fn set_stack_height(&mut self, value: i32) -> Result<(), EngineFailure> {
+        set_global(&mut self.store, self.stack, Val::I32(value))
+    }
+
+    fn memory(&mut self, export: &str) -> Option<Vec<u8>> {
+        let memory = self.instance.get_memory(&self.store, export)?;
+        Some(memory.data(&self.store).to_vec())
+    }
+
+    fn global(&mut self, export: &str) -> Option<WasmValue> {
+        let global = self.instance.get_global(&self.store, export)?;
+        from_val(&global.get(&self.store))
+    }
+
+    fn host(&mut self) -> &mut HostState {
+        &mut self.store.data_mut().host
+    }
+
+    fn into_host(self: Box<Self>) -> HostState {
+        self.store.into_data().host
+    }
+}
 
 /// Calls `func` in slices of fuel until it returns, traps, or the deadline
 /// of the host state passes.
 fn call_with_deadline(
     store: &mut Store<StoreData>,
-    func: &wasmi::TypedFunc<(), ()>,
+    func: &Func,
+    args: &[Val],
+    out: &mut [Val],
 ) -> Result<(), EngineFailure> {
     let deadline = store.data().host.deadline();
     let refuel =
         |store: &mut Store<StoreData>| store.set_fuel(FUEL_SLICE).map_err(|e| map_error(&e));
     refuel(store)?;
     let mut call = func
-        .call_resumable(&mut *store, ())
+        .call_resumable(&mut *store, args, out)
         .map_err(|e| map_error(&e))?;
     loop {
         match call {
-            TypedResumableCall::Finished(()) => return Ok(()),
-            TypedResumableCall::HostTrap(trap) => {
-                return Err(if is_host_abort(trap.host_error()) {
-                    EngineFailure::HostAbort
-                } else {
-                    map_error(trap.host_error())
-                });
-            }
-            TypedResumableCall::OutOfFuel(out) => {
+            ResumableCall::Finished => return Ok(()),
+            ResumableCall::HostTrap(trap) => return Err(map_error(trap.host_error())),
+            ResumableCall::OutOfFuel(out_of_fuel) => {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     return Err(EngineFailure::NonDeterministic(NonDeterministic::Timeout));
                 }
                 refuel(store)?;
-                call = out.resume(&mut *store).map_err(|e| map_error(&e))?;
+                call = out_of_fuel
+                    .resume(&mut *store, out)
+                    .map_err(|e| map_error(&e))?;
             }
         }
     }

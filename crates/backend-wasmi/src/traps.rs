@@ -1,6 +1,7 @@
 //! wasmi's failures, mapped to the core's kinds.
 
-use runtime_core::{EngineFailure, NonDeterministic, TrapKind};
+use runtime_core::backend::EngineFailure;
+use runtime_core::{NonDeterministic, TrapKind};
 use wasmi::TrapCode;
 use wasmi::errors::{ErrorKind, InstantiationError, MemoryError, TableError};
 

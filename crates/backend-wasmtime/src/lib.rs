@@ -1,17 +1,17 @@
-//! The wasmtime engine (Cranelift) behind the `runtime-core` [`Backend`]
-//! trait.
+//! The wasmtime engine (Cranelift) behind the `runtime-core`
+//! [`Backend`](runtime_core::backend::Backend) trait.
 //!
-//! Thin by design: imports are generated from the ABI table
-//! ([`HostFunction::ALL`]), each forwarding to
-//! [`HostState::call`](runtime_core::HostState::call); traps are mapped with
-//! one match ([`map_error`]). Preparation, gas, host logic and outcomes are
-//! the core's.
+//! Thin by design: it compiles, instantiates with every import linked to
+//! [`call_import`] by its index in the runtime's host-function table, calls
+//! exports, and maps traps with one match ([`map_error`]). The execution
+//! protocol, preparation, gas, host logic and outcomes are the core's.
 //!
 //! ```
 //! use std::sync::Arc;
 //! use runtime_core::{ExecutionContext, InMemoryStorage, Runtime, Status};
 //!
-//! let runtime = Runtime::new(Box::new(backend_wasmtime::WasmtimeBackend::new()));
+//! let backend = backend_wasmtime::WasmtimeBackend::new().unwrap();
+//! let runtime = Runtime::new(Box::new(backend));
 //! let wasm = wat::parse_str(r#"(module (func (export "main") unreachable))"#).unwrap();
 //! let module = runtime.compile(runtime.prepare(&wasm).unwrap());
 //! let outcome = runtime
@@ -24,74 +24,32 @@
 //!
 //! None. The engine is configured in [`WasmtimeBackend::new`].
 
+mod epoch;
 mod traps;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use host_abi::{HostFunction, IMPORT_MODULE, MEMORY_EXPORT};
+use host_abi::MEMORY_EXPORT;
+use runtime_core::backend::{
+    Backend, EngineFailure, EngineInstance, EngineModule, GuestMemory, HostAbort, HostState,
+    ImportCaller, call_import,
+};
 use runtime_core::{
-    Backend, CompiledModule, EngineFailure, HostAbort, HostState, ModuleLimits, NonDeterministic,
-    PreparedModule, RunResult,
+    HostFunctions, ModuleLimits, NonDeterministic, PreparedModule, RuntimeError, ValType,
+    WasmValue,
 };
-use wasmtime::{
-    Caller, Engine, FuncType, Global, InstancePre, Linker, Memory, Module, Store, Val, ValType,
-};
+use wasmtime::{Caller, Engine, FuncType, Global, Instance, InstancePre, Linker, Memory, Store, Val};
 
+use epoch::{EPOCH_TICK, EpochTicker};
 pub use traps::map_error;
 
 /// Runs prepared modules on wasmtime with Cranelift.
 pub struct WasmtimeBackend {
     engine: Engine,
-    linker: Linker<StoreData>,
-    /// Advances the engine's epoch for the wall-clock timeout.
-    _ticker: EpochTicker,
-}
-
-/// How often the epoch advances: the timeout's resolution.
-const EPOCH_TICK: Duration = Duration::from_millis(5);
-
-/// A thread that increments the engine's epoch every [`EPOCH_TICK`] until
-/// dropped; each store traps once its deadline (in ticks) has passed.
-struct EpochTicker {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl EpochTicker {
-    fn start(engine: &Engine) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let (engine, flag) = (engine.clone(), stop.clone());
-        let thread = std::thread::Builder::new()
-            .name("wasmtime-epoch".into())
-            .spawn(move || {
-                while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    engine.increment_epoch();
-                }
-            })
-            .ok();
-        Self { stop, thread }
-    }
-}
-
-impl Drop for EpochTicker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
-/// What a wasmtime store holds: the core's host state and the instance's
-/// memory and gas counter, looked up once after instantiation (the start
-/// function runs later, as an export, so host calls always find them).
-struct StoreData {
-    host: HostState,
-    memory: Option<Memory>,
-    gas: Option<Global>,
+    /// Advances the engine's epoch for the wall-clock timeout; shared with
+    /// every compiled module, so it lives as long as any of them.
+    ticker: Arc<EpochTicker>,
 }
 
 impl std::fmt::Debug for WasmtimeBackend {
@@ -100,105 +58,130 @@ impl std::fmt::Debug for WasmtimeBackend {
     }
 }
 
-impl Default for WasmtimeBackend {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// Native stack bytes allowed per stack-height unit of the instrumentation.
+const NATIVE_BYTES_PER_STACK_UNIT: usize = 32;
+
+/// Host frames (the core, the engine's entry trampolines) below wasm.
+const HOST_STACK_MARGIN: usize = 512 << 10;
 
 impl WasmtimeBackend {
-    /// A backend with its own engine and the ABI linked.
+    /// A backend with its own engine and epoch ticker.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// Only if wasmtime rejects this fixed configuration or the ABI table's
-    /// signatures, which is a bug caught by every test.
-    pub fn new() -> Self {
+    /// [`RuntimeError::Resources`] if the ticker thread cannot start, or
+    /// [`RuntimeError::InvalidConfig`] if wasmtime refuses the configuration.
+    pub fn new() -> Result<Self, RuntimeError> {
         let mut config = wasmtime::Config::new();
         // Features are checked by preparation; the engine only needs to
         // accept what preparation allows.
         config.wasm_simd(false).wasm_relaxed_simd(false);
-        // Room for the deterministic stack limit to trip first: 32 bytes of
-        // native stack per instrumentation unit.
-        config
-            .max_wasm_stack(ModuleLimits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT);
+        // Room for the deterministic stack limit to trip first.
+        config.max_wasm_stack(ModuleLimits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT);
         // The wall-clock safety net: loop headers and function entries check
         // the epoch.
         config.epoch_interruption(true);
-        let engine = Engine::new(&config).expect("a fixed wasmtime configuration is valid");
-        let mut linker = Linker::new(&engine);
-        for &function in HostFunction::ALL {
-            link(&mut linker, &engine, function).expect("ABI table imports link");
+        let engine = Engine::new(&config)
+            .map_err(|e| RuntimeError::InvalidConfig(format!("wasmtime: {e:#}")))?;
+        let ticker = Arc::new(EpochTicker::start(&engine)?);
+        Ok(Self { engine, ticker })
+    }
+}
+
+/// What a wasmtime store holds: the core's host state and the instance's
+/// memory and gas counter, looked up once after instantiation.
+struct StoreData {
+    host: HostState,
+    memory: Option<Memory>,
+    gas: Option<Global>,
+}
+
+/// An import body's view of its caller.
+struct WasmtimeCaller<'a, 'b>(&'a mut Caller<'b, StoreData>);
+
+impl ImportCaller for WasmtimeCaller<'_, '_> {
+    fn gas(&mut self) -> i64 {
+        match self.0.data().gas {
+            Some(global) => global.get(&mut *self.0).i64().unwrap_or_default(),
+            None => self.0.data().host.guest_gas(),
         }
-        let _ticker = EpochTicker::start(&engine);
-        Self {
-            engine,
-            linker,
-            _ticker,
+    }
+
+    fn set_gas(&mut self, gas: i64) {
+        if let Some(global) = self.0.data().gas {
+            // The global is the instrumentation's mutable i64.
+            let _ = global.set(&mut *self.0, Val::I64(gas));
+        }
+    }
+
+    fn with_host<R>(&mut self, f: impl FnOnce(&mut HostState, &mut dyn GuestMemory) -> R) -> R {
+        match self.0.data().memory {
+            Some(memory) => {
+                let (mut bytes, data) = memory.data_and_store_mut(&mut *self.0);
+                f(&mut data.host, &mut bytes)
+            }
+            None => f(&mut self.0.data_mut().host, &mut &mut [][..]),
         }
     }
 }
 
-/// Native stack bytes allowed per stack-height unit of the instrumentation.
-const NATIVE_BYTES_PER_STACK_UNIT: usize = 32;
-
-/// Links one ABI function as a host function forwarding to the core.
-fn link(
-    linker: &mut Linker<StoreData>,
-    engine: &Engine,
-    function: HostFunction,
-) -> wasmtime::Result<()> {
-    let params = vec![ValType::I64; function.param_count()];
-    let results = vec![ValType::I64; function.result_count()];
-    let ty = FuncType::new(engine, params, results);
-    linker.func_new(
-        IMPORT_MODULE,
-        function.name(),
-        ty,
-        move |mut caller: Caller<'_, StoreData>, params: &[Val], results: &mut [Val]| {
-            let mut args = [0u64; 8];
-            for (arg, val) in args.iter_mut().zip(params) {
-                // The engine enforces the import's i64 signature.
-                *arg = val.i64().unwrap_or_default() as u64;
-            }
-            let args = &args[..params.len()];
-            let (memory, gas_global) = (caller.data().memory, caller.data().gas);
-            let mut gas = match gas_global {
-                Some(global) => global.get(&mut caller).i64().unwrap_or_default(),
-                None => caller.data().host.guest_gas(),
-            };
-            let result = match memory {
-                Some(memory) => {
-                    let (bytes, data) = memory.data_and_store_mut(&mut caller);
-                    data.host.call(function, args, bytes, &mut gas)
-                }
-                None => caller
-                    .data_mut()
-                    .host
-                    .call(function, args, &mut [][..], &mut gas),
-            };
-            match result {
-                Ok(value) => {
-                    if let Some(global) = gas_global {
-                        global.set(&mut caller, Val::I64(gas))?;
-                    }
-                    if let (Some(slot), Some(value)) = (results.first_mut(), value) {
-                        *slot = Val::I64(value as i64);
-                    }
-                    Ok(())
-                }
-                Err(abort) => Err(wasmtime::Error::new(abort)),
-            }
-        },
-    )?;
-    Ok(())
+fn val_type(t: ValType) -> wasmtime::ValType {
+    match t {
+        ValType::I32 => wasmtime::ValType::I32,
+        ValType::I64 => wasmtime::ValType::I64,
+        ValType::F32 => wasmtime::ValType::F32,
+        ValType::F64 => wasmtime::ValType::F64,
+    }
 }
 
-struct WasmtimeModule {
-    pre: InstancePre<StoreData>,
-    gas_export: Option<String>,
-    stack_export: Option<String>,
-    start_export: Option<String>,
+fn to_val(v: WasmValue) -> Val {
+    match v {
+        WasmValue::I32(x) => Val::I32(x),
+        WasmValue::I64(x) => Val::I64(x),
+        WasmValue::F32(bits) => Val::F32(bits),
+        WasmValue::F64(bits) => Val::F64(bits),
+    }
+}
+
+fn from_val(v: &Val) -> Option<WasmValue> {
+    match v {
+        Val::I32(x) => Some(WasmValue::I32(*x)),
+        Val::I64(x) => Some(WasmValue::I64(*x)),
+        Val::F32(bits) => Some(WasmValue::F32(*bits)),
+        Val::F64(bits) => Some(WasmValue::F64(*bits)),
+        _ => None,
+    }
+}
+
+/// A linker with every host function of `imports`, each forwarding to
+/// [`call_import`] with its index.
+fn linker(engine: &Engine, imports: &HostFunctions) -> wasmtime::Result<Linker<StoreData>> {
+    let mut linker = Linker::new(engine);
+    for (index, entry) in imports.entries().iter().enumerate() {
+        let sig = entry.sig();
+        let ty = FuncType::new(
+            engine,
+            sig.params.iter().map(|t| val_type(*t)),
+            sig.results.iter().map(|t| val_type(*t)),
+        );
+        linker.func_new(
+            entry.module(),
+            entry.name(),
+            ty,
+            move |mut caller: Caller<'_, StoreData>, params: &[Val], results: &mut [Val]| {
+                // The engine enforces the import's signature.
+                let args: Vec<WasmValue> = params.iter().filter_map(from_val).collect();
+                let mut out = vec![WasmValue::I64(0); results.len()];
+                call_import(&mut WasmtimeCaller(&mut caller), index, &args, &mut out)
+                    .map_err(wasmtime::Error::new)?;
+                for (slot, value) in results.iter_mut().zip(out) {
+                    *slot = to_val(value);
+                }
+                Ok(())
+            },
+        )?;
+    }
+    Ok(linker)
 }
 
 impl Backend for WasmtimeBackend {
@@ -206,87 +189,159 @@ impl Backend for WasmtimeBackend {
         "wasmtime"
     }
 
-    fn compile(
-        &self,
-        module: &PreparedModule,
-    ) -> Result<Box<dyn CompiledModule>, NonDeterministic> {
-        let compiled = Module::new(&self.engine, module.code())
-            .map_err(|e| NonDeterministic::EngineError(format!("wasmtime compile: {e:#}")))?;
-        let pre = self
-            .linker
-            .instantiate_pre(&compiled)
-            .map_err(|e| NonDeterministic::EngineError(format!("wasmtime link: {e:#}")))?;
-        Ok(Box::new(WasmtimeModule {
-            pre,
-            gas_export: module.gas_export().map(str::to_owned),
-            stack_export: module.stack_export().map(str::to_owned),
-            start_export: module.start_export().map(str::to_owned),
-        }))
-    }
-}
-
-impl CompiledModule for WasmtimeModule {
-    fn instantiate_raw(&self) -> Result<Box<dyn runtime_core::RawInstance>, EngineFailure> {
-        raw::instantiate(
-            self.pre.module(),
-            self.gas_export.as_deref(),
-            self.stack_export.as_deref(),
-            self.start_export.as_deref(),
+    fn engine_id(&self) -> String {
+        format!(
+            "wasmtime-48 cranelift max_wasm_stack={} epochs target={}",
+            ModuleLimits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT,
+            std::env::consts::ARCH
         )
     }
 
-    fn run(&self, host: HostState, exports: &[&str]) -> RunResult {
-        let data = StoreData {
-            host,
-            memory: None,
-            gas: None,
-        };
-        let deadline = data.host.deadline();
-        let mut store = Store::new(self.pre.module().engine(), data);
+    fn compile(
+        &self,
+        module: &PreparedModule,
+        imports: &HostFunctions,
+    ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
+        let engine_error =
+            |what: &str, e: wasmtime::Error| NonDeterministic::EngineError(format!("wasmtime {what}: {e:#}"));
+        let compiled = wasmtime::Module::new(&self.engine, module.code())
+            .map_err(|e| engine_error("compile", e))?;
+        let pre = linker(&self.engine, imports)
+            .and_then(|linker| linker.instantiate_pre(&compiled))
+            .map_err(|e| engine_error("link", e))?;
+        Ok(Arc::new(WasmtimeModule {
+            pre,
+            gas_export: module.gas_export().map(str::to_owned),
+            stack_export: module.stack_export().map(str::to_owned),
+            _ticker: self.ticker.clone(),
+        }))
+    }
+
+    fn native_stack_required(&self) -> usize {
+        ModuleLimits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT + HOST_STACK_MARGIN
+    }
+}
+
+struct WasmtimeModule {
+    pre: InstancePre<StoreData>,
+    gas_export: Option<String>,
+    stack_export: Option<String>,
+    _ticker: Arc<EpochTicker>,
+}
+
+impl EngineModule for WasmtimeModule {
+    fn instantiate(
+        &self,
+        host: HostState,
+    ) -> Result<Box<dyn EngineInstance>, (EngineFailure, HostState)> {
+        let deadline = host.deadline();
+        let mut store = Store::new(
+            self.pre.module().engine(),
+            StoreData {
+                host,
+                memory: None,
+                gas: None,
+            },
+        );
+        // A delta in ticks from the current epoch. "No timeout" is a delta
+        // far away that cannot wrap when added to the epoch.
         store.set_epoch_deadline(match deadline {
             Some(deadline) => {
                 let left = deadline.saturating_duration_since(Instant::now());
                 (left.as_nanos() / EPOCH_TICK.as_nanos()) as u64 + 1
             }
-            None => u64::MAX,
+            None => u64::MAX / 2,
         });
         store.epoch_deadline_trap();
-        let result = (|| {
-            let instance = {
-                let _span = tracing::debug_span!(target: "runtime::instantiate", "instantiate", backend = "wasmtime").entered();
-                self.pre.instantiate(&mut store)?
-            };
-            let memory = instance.get_memory(&mut store, MEMORY_EXPORT);
-            let gas = self
-                .gas_export
-                .as_deref()
-                .and_then(|name| instance.get_global(&mut store, name));
-            store.data_mut().memory = memory;
-            store.data_mut().gas = gas;
-            if let Some(gas) = gas {
-                let left = store.data().host.guest_gas();
-                gas.set(&mut store, Val::I64(left))?;
-            }
-            for &export in exports {
-                let func = instance.get_typed_func::<(), ()>(&mut store, export)?;
-                let _span = tracing::debug_span!(target: "runtime::guest", "call", backend = "wasmtime", export).entered();
-                func.call(&mut store, ())?;
-            }
-            Ok(())
-        })();
-        let final_gas = store.data().gas.and_then(|gas| gas.get(&mut store).i64());
-        let mut data = store.into_data();
-        if let Some(gas) = final_gas {
-            data.host.end_guest(gas);
-        }
-        RunResult {
-            result: result.map_err(|e| map_error(&e)),
-            host: data.host,
-        }
+        let instance = match self.pre.instantiate(&mut store) {
+            Ok(instance) => instance,
+            Err(e) => return Err((map_error(&e), store.into_data().host)),
+        };
+        let global = |store: &mut Store<StoreData>, name: &Option<String>| {
+            name.as_deref()
+                .and_then(|name| instance.get_global(&mut *store, name))
+        };
+        let gas = global(&mut store, &self.gas_export);
+        let stack = global(&mut store, &self.stack_export);
+        let memory = instance.get_memory(&mut store, MEMORY_EXPORT);
+        store.data_mut().memory = memory;
+        store.data_mut().gas = gas;
+        Ok(Box::new(WasmtimeInstance {
+            store,
+            instance,
+            gas,
+            stack,
+        }))
     }
 }
 
-mod raw;
+struct WasmtimeInstance {
+    store: Store<StoreData>,
+    instance: Instance,
+    gas: Option<Global>,
+    stack: Option<Global>,
+}
+
+fn set_global(store: &mut Store<StoreData>, global: Option<Global>, value: Val) -> Result<(), EngineFailure> {
+    match global {
+        Some(global) => global
+            .set(store, value)
+            .map_err(|e| EngineFailure::engine(format!("wasmtime global: {e:#}"))),
+        None => Ok(()),
+    }
+}
+
+impl EngineInstance for WasmtimeInstance {
+    fn call(
+        &mut self,
+        export: &str,
+        args: &[WasmValue],
+        results: &mut Vec<WasmValue>,
+    ) -> Result<(), EngineFailure> {
+        let func = self
+            .instance
+            .get_func(&mut self.store, export)
+            .ok_or_else(|| EngineFailure::engine(format!("no exported function {export:?}")))?;
+        let args: Vec<Val> = args.iter().copied().map(to_val).collect();
+        let mut out: Vec<Val> = func.ty(&self.store).results().map(|_| Val::I32(0)).collect();
+        func.call(&mut self.store, &args, &mut out)
+            .map_err(|e| map_error(&e))?;
+        for v in &out {
+            results.push(from_val(v).ok_or_else(|| EngineFailure::engine("a non-number result"))?);
+        }
+        Ok(())
+    }
+
+    fn gas(&mut self) -> Option<i64> {
+        self.gas.and_then(|g| g.get(&mut self.store).i64())
+    }
+
+    fn set_gas(&mut self, value: i64) -> Result<(), EngineFailure> {
+        set_global(&mut self.store, self.gas, Val::I64(value))
+    }
+
+    fn set_stack_height(&mut self, value: i32) -> Result<(), EngineFailure> {
+        set_global(&mut self.store, self.stack, Val::I32(value))
+    }
+
+    fn memory(&mut self, export: &str) -> Option<Vec<u8>> {
+        let memory = self.instance.get_memory(&mut self.store, export)?;
+        Some(memory.data(&self.store).to_vec())
+    }
+
+    fn global(&mut self, export: &str) -> Option<WasmValue> {
+        let global = self.instance.get_global(&mut self.store, export)?;
+        from_val(&global.get(&mut self.store))
+    }
+
+    fn host(&mut self) -> &mut HostState {
+        &mut self.store.data_mut().host
+    }
+
+    fn into_host(self: Box<Self>) -> HostState {
+        self.store.into_data().host
+    }
+}
 
 /// Whether `error` carries the core's [`HostAbort`] marker.
 fn is_host_abort(error: &wasmtime::Error) -> bool {

@@ -1,6 +1,7 @@
 //! wasmtime's failures, mapped to the core's kinds.
 
-use runtime_core::{EngineFailure, NonDeterministic, TrapKind};
+use runtime_core::backend::EngineFailure;
+use runtime_core::{NonDeterministic, TrapKind};
 use wasmtime::Trap;
 
 /// Maps an error of instantiation or a call to an [`EngineFailure`].

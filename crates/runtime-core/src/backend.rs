@@ -204,14 +204,3 @@ pub fn resolve_imports<'a>(
         })
         .collect()
 }
-
-/// What a raw call's failure is, given the instrumented gas counter after it
-/// (see [`GasCounter`]): exhaustion and stack overflow recorded in the
-/// counter take precedence over the engine's trap.
-pub(crate) fn raw_failure(engine: EngineFailure, gas_counter: Option<i64>) -> EngineFailure {
-    match gas_counter.map(GasCounter::decode) {
-        Some(GasCounter::Exhausted) => EngineFailure::Trap(TrapKind::GasExhausted),
-        Some(GasCounter::StackOverflow { .. }) => EngineFailure::Trap(TrapKind::StackOverflow),
-        _ => engine,
-    }
-}

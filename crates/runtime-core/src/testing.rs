@@ -24,7 +24,8 @@
 use std::sync::Arc;
 
 pub use crate::backend::EngineFailure;
-use crate::backend::{EngineInstance, EngineModule, raw_failure};
+use crate::backend::{EngineInstance, EngineModule, GasCounter};
+use crate::error::TrapKind;
 use crate::context::ExecutionContext;
 use crate::error::{NonDeterministic, Rejection};
 use crate::host::HostState;
@@ -185,5 +186,16 @@ impl RawInstance {
     /// The value of exported global `export`, if it is a number.
     pub fn global(&mut self, export: &str) -> Option<WasmValue> {
         self.inner.global(export)
+    }
+}
+
+/// What a raw call's failure is, given the instrumented gas counter after it
+/// (see [`GasCounter`]): exhaustion and stack overflow recorded in the
+/// counter take precedence over the engine's trap.
+fn raw_failure(engine: EngineFailure, gas_counter: Option<i64>) -> EngineFailure {
+    match gas_counter.map(GasCounter::decode) {
+        Some(GasCounter::Exhausted) => EngineFailure::Trap(TrapKind::GasExhausted),
+        Some(GasCounter::StackOverflow { .. }) => EngineFailure::Trap(TrapKind::StackOverflow),
+        _ => engine,
     }
 }

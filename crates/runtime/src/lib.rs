@@ -39,10 +39,28 @@
 //! * `wasmer` (default): the wasmer engine, Cranelift.
 //! * `wasmer-singlepass`: wasmer's Singlepass compiler too.
 //! * `wasmi` (default): the wasmi interpreter.
+//! * `testing`: the testing tier (`runtime::testing`: uninstrumented modules,
+//!   raw instances) for conformance tools; never needed to run guests.
 
 #![forbid(unsafe_code)]
 
-pub use runtime_core::*;
+// The embedder tier, listed explicitly (see `runtime_core`'s docs).
+pub use runtime_core::{
+    CommitError, Event, ExecError, ExecutionContext, ExecutionLimits, FuncSig, GasSchedule,
+    HostContext, HostFn, HostFnError, HostFunctionEntry, HostFunctions, HostError, InMemoryStorage,
+    Limits, Module, ModuleInfo, ModuleLimits, ModuleRegistry, NonDeterministic, OperatorCosts,
+    Outcome, PREPARATION_VERSION, PreparedModule, ReadSet, Rejection, RejectionKind, Runtime,
+    RuntimeBuilder, RuntimeError, Status, Storage, StorageChange, StorageError, TrapKind, ValType,
+    ValueFingerprint, WasmValue, outcomes_agree, prepare, prepare_with,
+};
+/// The backend tier, for backend authors.
+pub use runtime_core::backend;
+/// The guest ABI's table.
+pub use runtime_core::host_abi;
+/// The testing tier: uninstrumented modules and raw instances (feature
+/// `testing`).
+#[cfg(feature = "testing")]
+pub use runtime_core::testing;
 
 use std::fmt;
 
@@ -61,6 +79,12 @@ pub enum BackendKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("backend {0} was not compiled in; enable the cargo feature `{0}` of the runtime crate")]
 pub struct NotCompiledIn(pub BackendKind);
+
+impl From<NotCompiledIn> for RuntimeError {
+    fn from(e: NotCompiledIn) -> Self {
+        RuntimeError::InvalidConfig(e.to_string())
+    }
+}
 
 impl BackendKind {
     /// Every engine the facade knows, compiled in or not.
@@ -105,41 +129,56 @@ impl BackendKind {
     ///
     /// # Errors
     ///
-    /// [`NotCompiledIn`] if its feature is off.
-    pub fn backend(self) -> Result<Box<dyn Backend>, NotCompiledIn> {
+    /// [`RuntimeError::InvalidConfig`] ([`NotCompiledIn`]) if its feature is
+    /// off; [`RuntimeError::Resources`] if the engine's timeout machinery
+    /// cannot start.
+    pub fn backend(self) -> Result<Box<dyn backend::Backend>, RuntimeError> {
         match self {
             #[cfg(feature = "wasmtime")]
-            BackendKind::Wasmtime => Ok(Box::new(backend_wasmtime::WasmtimeBackend::new())),
+            BackendKind::Wasmtime => Ok(Box::new(backend_wasmtime::WasmtimeBackend::new()?)),
             #[cfg(feature = "wasmer")]
             BackendKind::Wasmer => Ok(Box::new(backend_wasmer::WasmerBackend::new())),
             #[cfg(feature = "wasmi")]
             BackendKind::Wasmi => Ok(Box::new(backend_wasmi::WasmiBackend::new())),
             #[allow(unreachable_patterns)]
-            other => Err(NotCompiledIn(other)),
+            other => Err(NotCompiledIn(other).into()),
         }
     }
 
     /// A [`Runtime`] over a new backend of this kind, with the default gas
-    /// schedule and limits.
+    /// schedule, module limits and the guest ABI's host functions.
     ///
     /// # Errors
     ///
-    /// [`NotCompiledIn`] if its feature is off.
-    pub fn runtime(self) -> Result<Runtime, NotCompiledIn> {
+    /// As [`BackendKind::backend`].
+    pub fn runtime(self) -> Result<Runtime, RuntimeError> {
         Ok(Runtime::new(self.backend()?))
     }
 
-    /// A [`Runtime`] with an explicit schedule and limits.
+    /// A [`RuntimeBuilder`] over a new backend of this kind: schedule,
+    /// module limits, embedder host functions.
     ///
     /// # Errors
     ///
-    /// [`NotCompiledIn`] if its feature is off.
+    /// As [`BackendKind::backend`].
+    pub fn builder(self) -> Result<RuntimeBuilder, RuntimeError> {
+        Ok(Runtime::builder(self.backend()?))
+    }
+
+    /// A [`Runtime`] with an explicit schedule and module limits.
+    ///
+    /// # Errors
+    ///
+    /// As [`BackendKind::backend`], and an invalid schedule.
     pub fn runtime_with(
         self,
         schedule: GasSchedule,
         limits: ModuleLimits,
-    ) -> Result<Runtime, NotCompiledIn> {
-        Ok(Runtime::with_config(self.backend()?, schedule, limits))
+    ) -> Result<Runtime, RuntimeError> {
+        self.builder()?
+            .schedule(schedule)
+            .module_limits(limits)
+            .build()
     }
 }
 
