@@ -37,13 +37,13 @@ use std::time::{Duration, Instant};
 
 use host_abi::MEMORY_EXPORT;
 use runtime_core::backend::{
-    Backend, EngineFailure, EngineInstance, EngineModule, GuestMemory, HostState,
-    ImportCaller, Watchdog, WatchdogGuard, call_import, resolve_imports,
+    Backend, EngineFailure, EngineInstance, EngineModule, GuestMemory, HostState, ImportCaller,
+    Watchdog, WatchdogGuard, call_import, resolve_imports,
 };
 use runtime_core::{HostFunctions, NonDeterministic, PreparedModule, ValType, WasmValue};
 use wasmer::{
-    Engine, Function, FunctionEnv, FunctionEnvMut, FunctionType, Global, Imports, Instance,
-    Memory, Module, RuntimeError, Store, Type, Value,
+    Engine, Function, FunctionEnv, FunctionEnvMut, FunctionType, Global, Imports, Instance, Memory,
+    Module, RuntimeError, Store, Type, Value,
 };
 
 use memory::ViewMemory;
@@ -202,7 +202,8 @@ impl Backend for WasmerBackend {
             .imports()
             .map(|i| (i.module().to_owned(), i.name().to_owned()))
             .collect();
-        let indices = resolve_imports(imports, names.iter().map(|(m, n)| (m.as_str(), n.as_str())))?;
+        let indices =
+            resolve_imports(imports, names.iter().map(|(m, n)| (m.as_str(), n.as_str())))?;
         let links = names
             .into_iter()
             .zip(indices)
@@ -344,7 +345,11 @@ struct WasmerInstance {
     _timeout: Option<WatchdogGuard>,
 }
 
-fn set_global(store: &mut Store, global: &Option<Global>, value: Value) -> Result<(), EngineFailure> {
+fn set_global(
+    store: &mut Store,
+    global: &Option<Global>,
+    value: Value,
+) -> Result<(), EngineFailure> {
     match global {
         Some(global) => global
             .set(store, value)
@@ -370,7 +375,8 @@ impl EngineInstance for WasmerInstance {
             .call(&mut self.store, &args)
             .map_err(|e| map_error(&e))?;
         for v in out.iter() {
-            results.push(from_value(v).ok_or_else(|| EngineFailure::engine("a non-number result"))?);
+            results
+                .push(from_value(v).ok_or_else(|| EngineFailure::engine("a non-number result"))?);
         }
         Ok(())
     }

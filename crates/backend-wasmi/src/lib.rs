@@ -34,7 +34,9 @@ use runtime_core::backend::{
     Backend, EngineFailure, EngineInstance, EngineModule, GuestMemory, HostState, ImportCaller,
     call_import,
 };
-use runtime_core::{HostFunctions, ModuleLimits, NonDeterministic, PreparedModule, ValType, WasmValue};
+use runtime_core::{
+    HostFunctions, ModuleLimits, NonDeterministic, PreparedModule, ValType, WasmValue,
+};
 use wasmi::{
     Caller, CompilationMode, Engine, Func, FuncType, Global, Instance, Linker, Memory, Module,
     ResumableCall, Store, Val,
@@ -258,7 +260,8 @@ impl EngineModule for WasmiModule {
             Err(e) => return Err((map_error(&e), store.into_data().host)),
         };
         let global = |store: &Store<StoreData>, name: &Option<String>| {
-            name.as_deref().and_then(|name| instance.get_global(store, name))
+            name.as_deref()
+                .and_then(|name| instance.get_global(store, name))
         };
         let gas = global(&store, &self.gas_export);
         let stack = global(&store, &self.stack_export);
@@ -281,7 +284,11 @@ struct WasmiInstance {
     stack: Option<Global>,
 }
 
-fn set_global(store: &mut Store<StoreData>, global: Option<Global>, value: Val) -> Result<(), EngineFailure> {
+fn set_global(
+    store: &mut Store<StoreData>,
+    global: Option<Global>,
+    value: Val,
+) -> Result<(), EngineFailure> {
     match global {
         Some(global) => global
             .set(store, value)

@@ -36,10 +36,11 @@ use runtime_core::backend::{
     ImportCaller, call_import,
 };
 use runtime_core::{
-    HostFunctions, ModuleLimits, NonDeterministic, PreparedModule, RuntimeError, ValType,
-    WasmValue,
+    HostFunctions, ModuleLimits, NonDeterministic, PreparedModule, RuntimeError, ValType, WasmValue,
 };
-use wasmtime::{Caller, Engine, FuncType, Global, Instance, InstancePre, Linker, Memory, Store, Val};
+use wasmtime::{
+    Caller, Engine, FuncType, Global, Instance, InstancePre, Linker, Memory, Store, Val,
+};
 
 use epoch::{EPOCH_TICK, EpochTicker};
 pub use traps::map_error;
@@ -77,7 +78,8 @@ impl WasmtimeBackend {
         // accept what preparation allows.
         config.wasm_simd(false).wasm_relaxed_simd(false);
         // Room for the deterministic stack limit to trip first.
-        config.max_wasm_stack(ModuleLimits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT);
+        config
+            .max_wasm_stack(ModuleLimits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT);
         // The wall-clock safety net: loop headers and function entries check
         // the epoch.
         config.epoch_interruption(true);
@@ -202,8 +204,9 @@ impl Backend for WasmtimeBackend {
         module: &PreparedModule,
         imports: &HostFunctions,
     ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
-        let engine_error =
-            |what: &str, e: wasmtime::Error| NonDeterministic::EngineError(format!("wasmtime {what}: {e:#}"));
+        let engine_error = |what: &str, e: wasmtime::Error| {
+            NonDeterministic::EngineError(format!("wasmtime {what}: {e:#}"))
+        };
         let compiled = wasmtime::Module::new(&self.engine, module.code())
             .map_err(|e| engine_error("compile", e))?;
         let pre = linker(&self.engine, imports)
@@ -282,7 +285,11 @@ struct WasmtimeInstance {
     stack: Option<Global>,
 }
 
-fn set_global(store: &mut Store<StoreData>, global: Option<Global>, value: Val) -> Result<(), EngineFailure> {
+fn set_global(
+    store: &mut Store<StoreData>,
+    global: Option<Global>,
+    value: Val,
+) -> Result<(), EngineFailure> {
     match global {
         Some(global) => global
             .set(store, value)
@@ -303,7 +310,11 @@ impl EngineInstance for WasmtimeInstance {
             .get_func(&mut self.store, export)
             .ok_or_else(|| EngineFailure::engine(format!("no exported function {export:?}")))?;
         let args: Vec<Val> = args.iter().copied().map(to_val).collect();
-        let mut out: Vec<Val> = func.ty(&self.store).results().map(|_| Val::I32(0)).collect();
+        let mut out: Vec<Val> = func
+            .ty(&self.store)
+            .results()
+            .map(|_| Val::I32(0))
+            .collect();
         func.call(&mut self.store, &args, &mut out)
             .map_err(|e| map_error(&e))?;
         for v in &out {

@@ -2,7 +2,7 @@
 //! stack-height limit and NaN canonicalisation) per backend.
 //!
 //! Every kernel of `benches/kernels/` is prepared twice, with
-//! [`runtime::prepare`] and with [`runtime::prepare_uninstrumented`], and
+//! [`runtime::prepare`] and with [`runtime::testing::prepare_uninstrumented`], and
 //! compiled once per backend and variant outside the measured loop. One
 //! iteration is one [`Runtime::execute`] of the kernel's `main`:
 //! instantiation plus the call. Before measuring, both variants run once and
@@ -44,10 +44,36 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use runtime::{
-    BackendKind, ExecutionContext, ExecutionLimits, InMemoryStorage, Module, Runtime, Status,
-    prepare, prepare_uninstrumented,
+use runtime::testing::{
+    UnmeteredModule, compile_unmetered, execute_unmetered, prepare_uninstrumented,
 };
+use runtime::{
+    BackendKind, ExecutionContext, ExecutionLimits, InMemoryStorage, Module, Outcome, Runtime,
+    RuntimeError, Status,
+};
+
+/// One kernel compiled both ways.
+enum Variant {
+    /// Without instrumentation (the testing tier).
+    Unmetered(UnmeteredModule),
+    /// Prepared: metered, stack-limited, NaN-canonical.
+    Prepared(Module),
+}
+
+impl Variant {
+    fn execute(
+        &self,
+        runtime: &Runtime,
+        export: &str,
+        context: &ExecutionContext,
+    ) -> Result<Outcome, RuntimeError> {
+        let storage = Arc::new(InMemoryStorage::new());
+        match self {
+            Variant::Unmetered(m) => execute_unmetered(runtime, m, export, context, storage),
+            Variant::Prepared(m) => runtime.execute(m, export, context, storage),
+        }
+    }
+}
 
 /// A benchmark guest: a WAT module whose `[] -> []` export `main` does a
 /// fixed amount of work and returns a checksum.
@@ -95,10 +121,8 @@ fn context() -> ExecutionContext {
 
 /// Runs `export` once and returns its outcome's return data, panicking on
 /// anything but status `ok`.
-fn run(runtime: &Runtime, module: &Module, export: &str, context: &ExecutionContext) -> Vec<u8> {
-    let outcome = runtime
-        .execute(module, export, context, Arc::new(InMemoryStorage::new()))
-        .unwrap();
+fn run(runtime: &Runtime, module: &Variant, export: &str, context: &ExecutionContext) -> Vec<u8> {
+    let outcome = module.execute(runtime, export, context).unwrap();
     assert_eq!(
         outcome.status(),
         Status::Ok,
@@ -146,10 +170,12 @@ fn metering(c: &mut Criterion) {
             .unwrap_or_else(|e| panic!("kernel {} does not parse: {e}", kernel.name));
         for (b, &kind) in backends.iter().enumerate() {
             let runtime = kind.runtime().unwrap();
-            let (limits, schedule) = (runtime.limits(), runtime.schedule());
             let modules = [
-                runtime.compile(prepare_uninstrumented(&wasm, limits, schedule).unwrap()),
-                runtime.compile(prepare(&wasm, limits, schedule).unwrap()),
+                Variant::Unmetered(compile_unmetered(
+                    &runtime,
+                    prepare_uninstrumented(&runtime, &wasm).unwrap(),
+                )),
+                Variant::Prepared(runtime.compile(runtime.prepare(&wasm).unwrap())),
             ];
             if let Some(selftest) = kernel.selftest {
                 run(&runtime, &modules[1], selftest, &context);
@@ -180,9 +206,7 @@ fn metering(c: &mut Criterion) {
                         let cpu_start = thread_cpu_time();
                         let start = Instant::now();
                         for _ in 0..iterations {
-                            let outcome = runtime
-                                .execute(module, "main", &context, Arc::new(InMemoryStorage::new()))
-                                .unwrap();
+                            let outcome = module.execute(&runtime, "main", &context).unwrap();
                             black_box(outcome);
                         }
                         let wall = start.elapsed();

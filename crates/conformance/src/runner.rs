@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use runtime::{
     BackendKind, ExecutionContext, InMemoryStorage, ModuleLimits, Outcome, Runtime, RuntimeError,
-    Storage, prepare,
+    Storage,
 };
 
 /// Why a guest file could not be loaded.
@@ -101,11 +101,12 @@ impl Runners {
     ///
     /// # Errors
     ///
-    /// [`runtime::NotCompiledIn`] for a kind whose feature is off.
-    pub fn new(kinds: &[BackendKind]) -> Result<Self, runtime::NotCompiledIn> {
+    /// [`RuntimeError`] for a kind whose feature is off
+    /// ([`runtime::NotCompiledIn`]) or whose engine cannot start.
+    pub fn new(kinds: &[BackendKind]) -> Result<Self, RuntimeError> {
         let runtimes = kinds
             .iter()
-            .map(|&k| Ok((k, k.runtime()?)))
+            .map(|&k| Ok::<_, RuntimeError>((k, k.runtime()?)))
             .collect::<Result<_, _>>()?;
         Ok(Self { runtimes })
     }
@@ -145,13 +146,14 @@ impl Runners {
         let Some((_, first)) = self.runtimes.first() else {
             return Ok(Vec::new());
         };
-        let prepared = prepare(
-            &invocation.wasm,
-            &invocation.module_limits,
-            first.schedule(),
-        );
+        // Every runtime shares the default schedule and host functions, so
+        // one preparation under the invocation's module limits serves all.
+        let prepared = first
+            .with_module_limits(invocation.module_limits.clone())
+            .prepare(&invocation.wasm);
         let mut outcomes = Vec::with_capacity(self.runtimes.len());
         for (kind, runtime) in &self.runtimes {
+            let runtime = &runtime.with_module_limits(invocation.module_limits.clone());
             let storage = storage_for(*kind);
             let outcome = match &prepared {
                 Ok(prepared) => {

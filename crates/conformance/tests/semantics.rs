@@ -14,10 +14,8 @@ use conformance::fuzz::smith::{
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
-use runtime::{
-    BackendKind, EngineFailure, GasSchedule, ModuleLimits, Runtime, TrapKind, WasmValue, prepare,
-    prepare_uninstrumented,
-};
+use runtime::testing::{EngineFailure, prepare_uninstrumented, raw_module};
+use runtime::{BackendKind, Runtime, TrapKind, WasmValue};
 
 #[test]
 fn prepared_modules_behave_like_the_originals() {
@@ -25,8 +23,6 @@ fn prepared_modules_behave_like_the_originals() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(400);
-    let limits = ModuleLimits::default();
-    let schedule = GasSchedule::default();
     let runtimes: Vec<(BackendKind, Runtime)> = BackendKind::compiled_in()
         .into_iter()
         .map(|k| (k, k.runtime().unwrap()))
@@ -46,8 +42,9 @@ fn prepared_modules_behave_like_the_originals() {
         }
         let wasm = module.to_bytes();
         generated += 1;
-        let prepared = prepare(&wasm, &limits, &schedule);
-        let original = prepare_uninstrumented(&wasm, &limits, &schedule);
+        let runtime0 = &runtimes[0].1;
+        let prepared = runtime0.prepare(&wasm);
+        let original = prepare_uninstrumented(runtime0, &wasm);
         let (prepared, original) = match (prepared, original) {
             (Ok(p), Ok(o)) => (p, o),
             (Err(a), Err(b)) => {
@@ -68,13 +65,13 @@ fn prepared_modules_behave_like_the_originals() {
         let globals = exported_names(&wasm, wasmparser::ExternalKind::Global);
         let mut per_backend: Vec<Vec<Observed>> = Vec::new();
         for (kind, runtime) in &runtimes {
-            let p = runtime.compile(prepared.clone());
-            let o = runtime.compile(original.clone());
-            let (Ok(p), Ok(o)) = (p.compiled(), o.compiled()) else {
+            let p = raw_module(runtime, prepared.clone());
+            let o = raw_module(runtime, original.clone().into_prepared());
+            let (Ok(p), Ok(o)) = (p, o) else {
                 panic!("seed {seed}: {kind} failed to compile a valid module");
             };
             let mut observed = Vec::new();
-            match (p.instantiate_raw(), o.instantiate_raw()) {
+            match (p.instantiate(), o.instantiate()) {
                 (Ok(mut p), Ok(mut o)) => {
                     let mut arg_rng = ChaCha20Rng::seed_from_u64(seed ^ 0x5eed);
                     'calls: for (name, params) in &functions {
@@ -83,8 +80,8 @@ fn prepared_modules_behave_like_the_originals() {
                                 .iter()
                                 .map(|t| argument(arg_rng.next_u64(), *t))
                                 .collect();
-                            let got = observe(p.as_mut(), name, &args, &memories, &globals);
-                            let want = observe(o.as_mut(), name, &args, &memories, &globals);
+                            let got = observe(&mut p, name, &args, &memories, &globals);
+                            let want = observe(&mut o, name, &args, &memories, &globals);
                             if is_resource_limit(&got.result) || is_resource_limit(&want.result) {
                                 // Gas or stack ran out (or the engine's own
                                 // stack did, uninstrumented): states may differ

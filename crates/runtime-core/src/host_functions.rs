@@ -387,7 +387,8 @@ impl HostContext<'_> {
         if value.len() as u64 > self.host.limits.max_value_len {
             return Err(HostError::ValueLengthExceeded.into());
         }
-        self.host.count_storage_write(key.len() as u64, value.len() as u64)?;
+        self.host
+            .count_storage_write(key.len() as u64, value.len() as u64)?;
         Ok(self.host.overlay.set(key, value).map_err(abort_storage)?)
     }
 
@@ -423,7 +424,11 @@ impl HostContext<'_> {
     /// # Errors
     ///
     /// `TooManyEvents` or `EventDataLengthExceeded`.
-    pub fn emit_event(&mut self, kind: impl Into<String>, data: Vec<u8>) -> Result<(), HostFnError> {
+    pub fn emit_event(
+        &mut self,
+        kind: impl Into<String>,
+        data: Vec<u8>,
+    ) -> Result<(), HostFnError> {
         self.host.push_event(kind.into(), data)?;
         Ok(())
     }

@@ -150,8 +150,9 @@ impl Outcome {
         h.update([self.status().code()]);
         let kind = self.error.as_ref().map_or("", ExecError::kind_name);
         bytes(&mut h, kind.as_bytes());
-        if let Some(ExecError::Host(HostError::GuestPanic(message) | HostError::Embedder(message))) =
-            &self.error
+        if let Some(ExecError::Host(
+            HostError::GuestPanic(message) | HostError::Embedder(message),
+        )) = &self.error
         {
             bytes(&mut h, message.as_bytes());
         }

@@ -309,7 +309,7 @@ impl Runtime {
         context: &ExecutionContext,
         storage: Arc<dyn Storage>,
     ) -> Result<Outcome, RuntimeError> {
-        self.run(module, export, None, context, storage)
+        self.run(module, export, None, context, storage, false)
             .map(|(outcome, _)| outcome)
     }
 
@@ -347,7 +347,7 @@ impl Runtime {
         context: &ExecutionContext,
         storage: Arc<dyn Storage>,
     ) -> Result<Outcome, RuntimeError> {
-        self.run(module, export, Some(args), context, storage)
+        self.run(module, export, Some(args), context, storage, false)
             .map(|(outcome, _)| outcome)
     }
 
@@ -395,7 +395,7 @@ impl Runtime {
         context: &ExecutionContext,
         storage: Arc<dyn Storage>,
     ) -> Result<Outcome, RuntimeError> {
-        let (outcome, reads) = self.run(module, export, args, context, storage.clone())?;
+        let (outcome, reads) = self.run(module, export, args, context, storage.clone(), false)?;
         if outcome.error.is_none() {
             storage.commit(&reads, &outcome.changes)?;
         }
@@ -404,15 +404,22 @@ impl Runtime {
 
     /// The protocol of one execution. `args: None` is an ABI call of a
     /// `[] -> []` export.
-    fn run(
+    pub(crate) fn run(
         &self,
         module: &Module,
         export: &str,
         args: Option<&[WasmValue]>,
         context: &ExecutionContext,
         storage: Arc<dyn Storage>,
+        allow_unmetered: bool,
     ) -> Result<(Outcome, ReadSet), RuntimeError> {
         self.check_module(module)?;
+        if !(module.prepared.is_instrumented() || allow_unmetered) {
+            return Err(RuntimeError::ModuleMismatch(format!(
+                "module {} is not instrumented (testing tier): it cannot be executed unmetered",
+                module.label
+            )));
+        }
         let _span = tracing::debug_span!(target: "runtime::guest", "execute", backend = self.backend.name(), module = module.label(), export).entered();
         let checked = match args {
             None => module.prepared.check_callable(export),
@@ -439,7 +446,13 @@ impl Runtime {
         host.set_labels(self.backend.name(), module.label.clone());
         let stack = self.backend.native_stack_required();
         let (host, result) = on_native_stack(stack, || {
-            drive(engine.as_ref(), &module.prepared, host, export, args.unwrap_or(&[]))
+            drive(
+                engine.as_ref(),
+                &module.prepared,
+                host,
+                export,
+                args.unwrap_or(&[]),
+            )
         });
         finish(self.backend.name(), host, result)
     }
@@ -477,7 +490,8 @@ fn drive(
         instance.set_gas(left)?;
         let mut results = Vec::new();
         if let Some(start) = prepared.start_export() {
-            let _span = tracing::debug_span!(target: "runtime::guest", "call", export = start).entered();
+            let _span =
+                tracing::debug_span!(target: "runtime::guest", "call", export = start).entered();
             instance.call(start, &[], &mut results)?;
         }
         let _span = tracing::debug_span!(target: "runtime::guest", "call", export).entered();

@@ -120,12 +120,23 @@ fn a_normal_return_after_a_host_abort_breaks_the_contract() {
         let mut gas = host.guest_gas();
         let mut memory = [0u8; 4];
         // An unset register: the host aborts with InvalidRegisterId...
-        let _ = host.call(HostFunction::ReadRegister, &[9, 0], &mut memory[..], &mut gas);
+        let _ = host.call(
+            HostFunction::ReadRegister,
+            &[9, 0],
+            &mut memory[..],
+            &mut gas,
+        );
         // ...and the "engine" returns normally anyway.
         Ok(vec![])
     });
     assert!(
-        matches!(result, Err(RuntimeError::BackendContract { backend: "mock", .. })),
+        matches!(
+            result,
+            Err(RuntimeError::BackendContract {
+                backend: "mock",
+                ..
+            })
+        ),
         "{result:?}"
     );
 }
@@ -144,7 +155,12 @@ fn the_recorded_host_error_wins_over_the_engine_failure() {
     let outcome = run(|host| {
         let mut gas = host.guest_gas();
         let mut memory = [0u8; 4];
-        let _ = host.call(HostFunction::ReadRegister, &[9, 0], &mut memory[..], &mut gas);
+        let _ = host.call(
+            HostFunction::ReadRegister,
+            &[9, 0],
+            &mut memory[..],
+            &mut gas,
+        );
         Err(EngineFailure::Trap(TrapKind::Unreachable))
     })
     .unwrap();
@@ -172,8 +188,16 @@ fn a_module_of_another_runtime_is_refused() {
     let b = runtime(|_| Ok(vec![]));
     let module = module(&a);
     let storage = Arc::new(InMemoryStorage::new());
-    let result = b.execute(&module, "main", &ExecutionContext::default(), storage.clone());
-    assert!(matches!(result, Err(RuntimeError::ModuleMismatch(_))), "{result:?}");
+    let result = b.execute(
+        &module,
+        "main",
+        &ExecutionContext::default(),
+        storage.clone(),
+    );
+    assert!(
+        matches!(result, Err(RuntimeError::ModuleMismatch(_))),
+        "{result:?}"
+    );
     // Prepared under other limits: refused too.
     let c = a.with_module_limits(ModuleLimits {
         max_stack_height: 100,
@@ -190,14 +214,29 @@ fn a_commit_after_a_concurrent_change_of_a_read_key_is_a_conflict() {
     let runtime = runtime(|host| {
         let mut gas = host.guest_gas();
         let mut memory = *b"k\0\0\0";
-        host.call(HostFunction::StorageRead, &[1, 0, 0], &mut memory[..], &mut gas)
-            .map_err(|_| EngineFailure::HostAbort)?;
+        host.call(
+            HostFunction::StorageRead,
+            &[1, 0, 0],
+            &mut memory[..],
+            &mut gas,
+        )
+        .map_err(|_| EngineFailure::HostAbort)?;
         Ok(vec![])
     });
     let module = module(&runtime);
-    let storage = Arc::new(InMemoryStorage::with_entries([(b"k".to_vec(), b"1".to_vec())]));
+    let storage = Arc::new(InMemoryStorage::with_entries([(
+        b"k".to_vec(),
+        b"1".to_vec(),
+    )]));
     let (outcome, reads) = runtime
-        .run(&module, "main", None, &ExecutionContext::default(), storage.clone())
+        .run(
+            &module,
+            "main",
+            None,
+            &ExecutionContext::default(),
+            storage.clone(),
+            false,
+        )
         .unwrap();
     assert_eq!(outcome.status(), crate::Status::Ok);
     // Another commit changes "k" before this one commits.

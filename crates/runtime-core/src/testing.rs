@@ -25,13 +25,13 @@ use std::sync::Arc;
 
 pub use crate::backend::EngineFailure;
 use crate::backend::{EngineInstance, EngineModule, GasCounter};
-use crate::error::TrapKind;
 use crate::context::ExecutionContext;
+use crate::error::TrapKind;
 use crate::error::{NonDeterministic, Rejection};
 use crate::host::HostState;
 use crate::limits::ExecutionLimits;
 use crate::prepare::{PreparedModule, prepare_uninstrumented as prepare_plain};
-use crate::runtime::{COMPILE_STACK, Runtime, on_native_stack};
+use crate::runtime::{COMPILE_STACK, Module, Runtime, on_native_stack};
 use crate::storage::InMemoryStorage;
 use crate::value::WasmValue;
 
@@ -67,6 +67,35 @@ pub fn prepare_uninstrumented(
     .map(UninstrumentedModule)
 }
 
+/// An uninstrumented module compiled for [`execute_unmetered`]: with no gas
+/// or stack limit of its own (only the wall-clock timeout stops it).
+#[derive(Debug)]
+pub struct UnmeteredModule(Module);
+
+/// Compiles an uninstrumented module for [`execute_unmetered`].
+pub fn compile_unmetered(runtime: &Runtime, module: UninstrumentedModule) -> UnmeteredModule {
+    UnmeteredModule(runtime.compile(module.0))
+}
+
+/// Runs `export` of an uninstrumented module through the full host-linked
+/// path, to measure what the instrumentation costs. Not deterministic
+/// across engines; nothing is committed.
+///
+/// # Errors
+///
+/// As [`Runtime::execute`].
+pub fn execute_unmetered(
+    runtime: &Runtime,
+    module: &UnmeteredModule,
+    export: &str,
+    context: &ExecutionContext,
+    storage: Arc<dyn crate::storage::Storage>,
+) -> Result<crate::outcome::Outcome, crate::error::RuntimeError> {
+    runtime
+        .run(&module.0, export, None, context, storage, true)
+        .map(|(outcome, _)| outcome)
+}
+
 /// A module compiled for raw instances.
 pub struct RawModule {
     engine: Arc<dyn EngineModule>,
@@ -88,7 +117,10 @@ impl std::fmt::Debug for RawModule {
 /// # Errors
 ///
 /// The engine's failure to compile.
-pub fn raw_module(runtime: &Runtime, prepared: PreparedModule) -> Result<RawModule, NonDeterministic> {
+pub fn raw_module(
+    runtime: &Runtime,
+    prepared: PreparedModule,
+) -> Result<RawModule, NonDeterministic> {
     let engine = on_native_stack(COMPILE_STACK, || {
         runtime.backend.compile(&prepared, &runtime.host_functions)
     })?;
@@ -162,7 +194,11 @@ impl RawInstance {
     ///
     /// The trap (for an instrumented module, `GasExhausted` or
     /// `StackOverflow` when its counters say so) or another failure.
-    pub fn call(&mut self, export: &str, args: &[WasmValue]) -> Result<Vec<WasmValue>, EngineFailure> {
+    pub fn call(
+        &mut self,
+        export: &str,
+        args: &[WasmValue],
+    ) -> Result<Vec<WasmValue>, EngineFailure> {
         self.inner.set_gas(ExecutionLimits::MAX_GAS as i64)?;
         self.inner.set_stack_height(0)?;
         let inner = &mut self.inner;

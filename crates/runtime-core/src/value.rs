@@ -149,7 +149,10 @@ mod tests {
     fn display_is_the_cli_format() {
         assert_eq!(WasmValue::I32(-1).to_string(), "i32:-1");
         assert_eq!(WasmValue::I64(42).to_string(), "i64:42");
-        assert_eq!(WasmValue::F32(0x7fc0_0000).to_string(), "f32:bits:0x7fc00000");
+        assert_eq!(
+            WasmValue::F32(0x7fc0_0000).to_string(),
+            "f32:bits:0x7fc00000"
+        );
         assert_eq!(
             WasmValue::F64(0x7ff8_0000_0000_0001).to_string(),
             "f64:bits:0x7ff8000000000001"

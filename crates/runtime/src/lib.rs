@@ -47,12 +47,13 @@
 // The embedder tier, listed explicitly (see `runtime_core`'s docs).
 pub use runtime_core::{
     CommitError, Event, ExecError, ExecutionContext, ExecutionLimits, FuncSig, GasSchedule,
-    HostContext, HostFn, HostFnError, HostFunctionEntry, HostFunctions, HostError, InMemoryStorage,
+    HostContext, HostError, HostFn, HostFnError, HostFunctionEntry, HostFunctions, InMemoryStorage,
     Limits, Module, ModuleInfo, ModuleLimits, ModuleRegistry, NonDeterministic, OperatorCosts,
     Outcome, PREPARATION_VERSION, PreparedModule, ReadSet, Rejection, RejectionKind, Runtime,
     RuntimeBuilder, RuntimeError, Status, Storage, StorageChange, StorageError, TrapKind, ValType,
     ValueFingerprint, WasmValue, outcomes_agree, prepare, prepare_with,
 };
+// The determinism model's constants and the preparation key.
 /// The backend tier, for backend authors.
 pub use runtime_core::backend;
 /// The guest ABI's table.
@@ -61,6 +62,10 @@ pub use runtime_core::host_abi;
 /// `testing`).
 #[cfg(feature = "testing")]
 pub use runtime_core::testing;
+pub use runtime_core::{
+    CANONICAL_NAN_F32, CANONICAL_NAN_F64, FRAME_OVERHEAD, allowed_features, cache_key,
+    config_fingerprint,
+};
 
 use std::fmt;
 

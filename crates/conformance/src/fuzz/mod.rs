@@ -77,8 +77,9 @@ impl Fuzzer {
     ///
     /// # Errors
     ///
-    /// [`runtime::NotCompiledIn`] for a kind whose feature is off.
-    pub fn new(kinds: &[BackendKind]) -> Result<Self, runtime::NotCompiledIn> {
+    /// [`runtime::RuntimeError`] for a kind whose feature is off or whose
+    /// engine cannot start.
+    pub fn new(kinds: &[BackendKind]) -> Result<Self, runtime::RuntimeError> {
         Ok(Self {
             runtimes: kinds
                 .iter()

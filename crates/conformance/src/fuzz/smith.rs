@@ -3,9 +3,8 @@
 //! globals (the gas counter among them), and memory bytes are compared.
 
 use arbitrary::Unstructured;
-use runtime::{
-    EngineFailure, GasSchedule, ModuleLimits, RawInstance, Runtime, TrapKind, WasmValue, prepare,
-};
+use runtime::testing::{EngineFailure, RawInstance, raw_module};
+use runtime::{Runtime, TrapKind, WasmValue};
 use wasmparser::{ExternalKind, Parser, Payload, ValType, Validator};
 
 /// The generator's configuration: the runtime's allowed feature set,
@@ -123,7 +122,7 @@ pub struct Observed {
 
 /// Calls `export` and observes the instance.
 pub fn observe(
-    instance: &mut dyn RawInstance,
+    instance: &mut RawInstance,
     export: &str,
     args: &[WasmValue],
     memories: &[String],
@@ -165,8 +164,12 @@ pub enum Run {
 /// Prepares `wasm` once and runs every export twice on each runtime, with
 /// arguments from `arg_seed`. Returns each backend's observations.
 pub fn run_everywhere(wasm: &[u8], arg_seed: u64, runtimes: &[Runtime]) -> Vec<Run> {
-    let limits = ModuleLimits::default();
-    let prepared = match prepare(wasm, &limits, &GasSchedule::default()) {
+    let Some(first) = runtimes.first() else {
+        return Vec::new();
+    };
+    // Every runtime has the default configuration, so one preparation
+    // serves them all.
+    let prepared = match first.prepare(wasm) {
         Ok(p) => p,
         Err(r) => return vec![Run::Rejected(r.kind.name().into()); runtimes.len()],
     };
@@ -176,12 +179,11 @@ pub fn run_everywhere(wasm: &[u8], arg_seed: u64, runtimes: &[Runtime]) -> Vec<R
     runtimes
         .iter()
         .map(|runtime| {
-            let module = runtime.compile(prepared.clone());
-            let compiled = match module.compiled() {
-                Ok(c) => c,
+            let module = match raw_module(runtime, prepared.clone()) {
+                Ok(m) => m,
                 Err(e) => return Run::Instantiation(EngineFailure::NonDeterministic(e)),
             };
-            let mut instance = match compiled.instantiate_raw() {
+            let mut instance = match module.instantiate() {
                 Ok(i) => i,
                 Err(e) => return Run::Instantiation(e),
             };
@@ -198,7 +200,7 @@ pub fn run_everywhere(wasm: &[u8], arg_seed: u64, runtimes: &[Runtime]) -> Vec<R
                             argument(seed, *t)
                         })
                         .collect();
-                    calls.push(observe(instance.as_mut(), name, &args, &memories, &globals));
+                    calls.push(observe(&mut instance, name, &args, &memories, &globals));
                 }
             }
             Run::Calls(calls)

@@ -2,15 +2,15 @@
 //!
 //! Every module is encoded, prepared (instrumented or not, per [`Mode`]) and
 //! compiled once, then instantiated with
-//! [`CompiledModule::instantiate_raw`](runtime::CompiledModule::instantiate_raw);
+//! [`RawModule::instantiate`](runtime::testing::RawModule::instantiate);
 //! the instance lives for the rest of the file, as the script semantics
 //! require (later directives act on the current or a named instance).
 
 use std::collections::HashMap;
 
+use runtime::testing::{EngineFailure, RawInstance, RawModule, prepare_uninstrumented, raw_module};
 use runtime::{
-    EngineFailure, Module, NonDeterministic, PreparedModule, RawInstance, Rejection, RejectionKind,
-    Runtime, TrapKind, WasmValue, prepare_uninstrumented,
+    NonDeterministic, PreparedModule, Rejection, RejectionKind, Runtime, TrapKind, WasmValue,
 };
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
@@ -37,7 +37,7 @@ fn fail(expected: impl Into<String>, got: impl Into<String>) -> Verdict {
 
 /// What a module directive left behind, for the directives after it.
 enum Slot {
-    Live(Box<dyn RawInstance>),
+    Live(Box<RawInstance>),
     /// Skipped by the table: directives on it are skipped too.
     Skipped(Reason),
     /// Failed (in scope): directives on it fail too.
@@ -48,7 +48,7 @@ enum Slot {
 
 /// A `module definition`: compiled, not instantiated.
 enum Definition {
-    Compiled(Box<Module>),
+    Compiled(Box<RawModule>),
     Skipped(Reason),
     Broken { line: usize },
 }
@@ -176,20 +176,14 @@ impl<'r> Script<'r> {
     fn prepare(&self, wasm: &[u8]) -> Result<PreparedModule, Rejection> {
         match self.mode {
             Mode::Prepared => self.runtime.prepare(wasm),
-            Mode::Raw => {
-                prepare_uninstrumented(wasm, self.runtime.limits(), self.runtime.schedule())
-            }
+            Mode::Raw => prepare_uninstrumented(&self.runtime, wasm).map(|m| m.into_prepared()),
         }
     }
 
     /// Prepares and compiles; the error says what went wrong.
-    fn load(&self, wasm: &[u8]) -> Result<Module, String> {
+    fn load(&self, wasm: &[u8]) -> Result<RawModule, String> {
         let prepared = self.prepare(wasm).map_err(|r| format!("rejected {r}"))?;
-        let module = self.runtime.compile(prepared);
-        if let Err(e) = module.compiled() {
-            return Err(format!("compilation failed: {e:?}"));
-        }
-        Ok(module)
+        raw_module(&self.runtime, prepared).map_err(|e| format!("compilation failed: {e:?}"))
     }
 
     fn define(&mut self, name: Option<&str>, slot: Slot) {
@@ -211,7 +205,7 @@ impl<'r> Script<'r> {
 
     /// The instance a directive acts on, or the verdict when there is none
     /// to act on.
-    fn instance(&mut self, id: Option<Id<'_>>) -> Result<&mut dyn RawInstance, Verdict> {
+    fn instance(&mut self, id: Option<Id<'_>>) -> Result<&mut RawInstance, Verdict> {
         let index = match id {
             Some(id) => self.named.get(id.name()).copied(),
             None => self.current,
@@ -589,9 +583,6 @@ impl<'r> Script<'r> {
     }
 }
 
-fn instantiate(module: &Module) -> Result<Box<dyn RawInstance>, EngineFailure> {
-    module
-        .compiled()
-        .map_err(EngineFailure::NonDeterministic)?
-        .instantiate_raw()
+fn instantiate(module: &RawModule) -> Result<Box<RawInstance>, EngineFailure> {
+    module.instantiate().map(Box::new)
 }

@@ -2,14 +2,14 @@
 //! backend's public API, twice per backend:
 //!
 //! * [`Mode::Raw`]: modules prepared with
-//!   [`prepare_uninstrumented`](runtime::prepare_uninstrumented) — the
+//!   [`prepare_uninstrumented`](runtime::testing::prepare_uninstrumented) — the
 //!   runtime's checks, no instrumentation;
 //! * [`Mode::Prepared`]: modules prepared with [`prepare`](runtime::prepare)
 //!   — gas, stack height and NaN canonicalisation instrumented. Prepared
 //!   modules must pass the same assertions.
 //!
 //! Every module is compiled once per backend and mode and instantiated with
-//! [`instantiate_raw`](runtime::CompiledModule::instantiate_raw); instances
+//! [`RawModule::instantiate`](runtime::testing::RawModule::instantiate); instances
 //! live as long as the script can refer to them. Modules are prepared under
 //! [`spec_limits`]: the default static limits are sized for guests, not for
 //! the testsuite's deliberately big modules, and the testsuite is about
@@ -53,7 +53,7 @@ pub use skips::Reason;
 /// With or without the runtime's instrumentation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Mode {
-    /// [`prepare_uninstrumented`](runtime::prepare_uninstrumented).
+    /// [`prepare_uninstrumented`](runtime::testing::prepare_uninstrumented).
     Raw,
     /// [`prepare`](runtime::prepare): gas, stack height, NaNs.
     Prepared,
@@ -165,6 +165,9 @@ pub enum SpecError {
     /// A selected backend is not compiled in.
     #[error(transparent)]
     NotCompiledIn(#[from] NotCompiledIn),
+    /// A runtime could not be built.
+    #[error(transparent)]
+    Runtime(#[from] runtime::RuntimeError),
     /// A worker thread could not be started.
     #[error("starting a worker thread: {0}")]
     Thread(std::io::Error),

@@ -16,14 +16,14 @@ use std::sync::Arc;
 use host_abi::HostFunction;
 
 use crate::context::ExecutionContext;
-use crate::host_functions::{HostFnKind, HostFunctions};
-use crate::value::WasmValue;
 use crate::error::{ExecError, RuntimeError, TrapKind};
 use crate::gas::{GasMeter, GasSchedule, OutOfGas};
+use crate::host_functions::{HostFnKind, HostFunctions};
 use crate::limits::ExecutionLimits;
 use crate::memory::GuestMemory;
 use crate::outcome::Event;
 use crate::storage::{Storage, StorageOverlay};
+use crate::value::WasmValue;
 
 use keystream::Keystream;
 use registers::Registers;
@@ -235,7 +235,9 @@ impl HostState {
         }
         self.host_calls += 1;
         if self.host_calls % DEADLINE_CHECK_EVERY == 0
-            && self.deadline.is_some_and(|d| std::time::Instant::now() >= d)
+            && self
+                .deadline
+                .is_some_and(|d| std::time::Instant::now() >= d)
         {
             self.abort = Some(Abort::Exec(ExecError::NonDeterministic(
                 crate::error::NonDeterministic::Timeout,
@@ -247,7 +249,11 @@ impl HostState {
 
     /// Counts a storage write's key and value bytes against
     /// [`ExecutionLimits::max_storage_write_bytes`] (ABI 1.1).
-    pub(crate) fn count_storage_write(&mut self, key_len: u64, value_len: u64) -> Result<(), Abort> {
+    pub(crate) fn count_storage_write(
+        &mut self,
+        key_len: u64,
+        value_len: u64,
+    ) -> Result<(), Abort> {
         let written = self
             .storage_written
             .saturating_add(key_len)

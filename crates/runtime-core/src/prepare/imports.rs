@@ -44,8 +44,7 @@ pub(super) fn check_imports_and_exports(
                             ),
                         ));
                     };
-                    let Some((_, entry)) = host_functions.find(import.module, import.name)
-                    else {
+                    let Some((_, entry)) = host_functions.find(import.module, import.name) else {
                         return Err(Rejection::new(
                             RejectionKind::UnknownImport,
                             format!(

@@ -40,6 +40,7 @@ pub struct PreparedModule {
     key: [u8; 32],
     functions: BTreeMap<String, FuncSig>,
     config: [u8; 32],
+    instrumented: bool,
     exports_memory: bool,
     start_export: Option<String>,
     gas_export: Option<String>,
@@ -94,6 +95,13 @@ impl PreparedModule {
     /// outside. An ABI execution never reuses an instance.
     pub fn stack_export(&self) -> Option<&str> {
         self.stack_export.as_deref()
+    }
+
+    /// Whether it carries the gas, stack and NaN instrumentation (only the
+    /// testing tier makes modules without it, and
+    /// [`Runtime::execute`](crate::Runtime::execute) refuses those).
+    pub fn is_instrumented(&self) -> bool {
+        self.instrumented
     }
 
     /// Whether the module exports its memory as `"memory"`.
@@ -247,6 +255,7 @@ fn prepare_inner(
             Sha256::digest([&b"uninstrumented"[..], &cache_key(wasm, &config)].concat()).into()
         },
         config,
+        instrumented: instrument,
         functions: summary.functions,
         exports_memory: summary.exports_memory,
     })
