@@ -83,6 +83,8 @@ pub struct Case {
     pub guest: Guest,
     /// The export to call.
     pub call: &'static str,
+    /// Typed arguments (`None`: an ABI call of a `[] -> []` export).
+    pub args: Option<Vec<runtime::WasmValue>>,
     /// Input, seed, time and execution limits.
     pub context: ExecutionContext,
     /// The limits the module is prepared under.
@@ -99,6 +101,7 @@ impl Case {
             name: name.to_owned(),
             guest,
             call,
+            args: None,
             context: ExecutionContext::default(),
             module_limits: ModuleLimits::default(),
             pre_state: Vec::new(),
@@ -135,6 +138,7 @@ impl Case {
         Invocation {
             wasm: self.guest.wasm(),
             call: self.call.to_owned(),
+            args: self.args.clone(),
             context: self.context.clone(),
             module_limits: self.module_limits.clone(),
             pre_state: self.pre_state.clone(),

@@ -28,3 +28,4 @@ pub mod report;
 pub mod runner;
 pub mod spec;
 pub mod suite;
+pub mod typed_args;

@@ -117,6 +117,10 @@ struct RunArgs {
     /// non-deterministic outcome and never agrees.
     #[arg(long, value_name = "MS")]
     timeout_ms: Option<u64>,
+    /// Typed arguments for an export with number parameters:
+    /// comma-separated TYPE:VALUE (see CLI.md).
+    #[arg(long, value_name = "LIST")]
+    args: Option<String>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -172,6 +176,12 @@ fn run(args: RunArgs) -> Result<ExitCode, Usage> {
     let invocation = Invocation {
         wasm,
         call: args.call,
+        args: args
+            .args
+            .as_deref()
+            .map(conformance::typed_args::parse_args)
+            .transpose()
+            .map_err(Usage)?,
         context: ExecutionContext {
             input,
             seed,

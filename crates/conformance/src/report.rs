@@ -24,6 +24,7 @@ pub fn outcome_json(backend: &str, outcome: &Outcome) -> Value {
             "value_hex": c.value.as_ref().map(hex::encode),
         })).collect::<Vec<_>>(),
         "gas_used": outcome.gas_used,
+        "results": outcome.results.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "digest": outcome.digest_hex(),
     })
 }

@@ -66,6 +66,8 @@ pub struct Invocation {
     pub wasm: Vec<u8>,
     /// The export to call.
     pub call: String,
+    /// Typed arguments (`None`: an ABI call of a `[] -> []` export).
+    pub args: Option<Vec<runtime::WasmValue>>,
     /// Input, seed, timestamp and execution limits.
     pub context: ExecutionContext,
     /// The limits the module is prepared under.
@@ -159,12 +161,21 @@ impl Runners {
                 Ok(prepared) => {
                     let module = runtime.compile(prepared.clone());
                     let shared: Arc<dyn Storage> = storage.clone();
-                    runtime.execute_and_commit(
-                        &module,
-                        &invocation.call,
-                        &invocation.context,
-                        shared,
-                    )?
+                    match &invocation.args {
+                        None => runtime.execute_and_commit(
+                            &module,
+                            &invocation.call,
+                            &invocation.context,
+                            shared,
+                        )?,
+                        Some(args) => runtime.call_and_commit(
+                            &module,
+                            &invocation.call,
+                            args,
+                            &invocation.context,
+                            shared,
+                        )?,
+                    }
                 }
                 Err(rejection) => Outcome::rejected(rejection.clone()),
             };

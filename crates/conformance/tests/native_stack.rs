@@ -1,9 +1,11 @@
 //! Each engine's native stack is sized so that the deterministic,
 //! instrumented stack limit always trips first, even at the largest allowed
-//! limit and from a test thread's 2 MiB stack: deep recursion of small
-//! frames, of frames with hundreds of locals, of frames with deep operand
-//! stacks and of frames with many parameters all end in `StackOverflow`
-//! with agreeing digests.
+//! limit, and whatever thread the embedder calls from: the runtime moves an
+//! execution to a stack of its own when the caller's has too little room.
+//! Deep recursion of small frames, of frames with hundreds of locals, of
+//! frames with deep operand stacks and of frames with many parameters all
+//! end in `StackOverflow` with agreeing digests, from threads of 64 KiB,
+//! 256 KiB and 2 MiB.
 
 use conformance::report;
 use conformance::runner::{Invocation, Runners};
@@ -32,6 +34,19 @@ fn recursion(locals: usize, params: usize, operand_depth: usize) -> String {
 
 #[test]
 fn instrumented_limit_trips_before_native_stacks() {
+    for stack in [64 << 10, 256 << 10, 2 << 20] {
+        std::thread::Builder::new()
+            .name(format!("stack-{stack}"))
+            .stack_size(stack)
+            .spawn(deep_recursions)
+            .unwrap()
+            .join()
+            .unwrap_or_else(|_| panic!("a thread with a {stack}-byte stack failed"));
+    }
+}
+
+/// The deepest recursion the limits allow, every shape, every backend.
+fn deep_recursions() {
     let runners = Runners::new(&BackendKind::compiled_in()).unwrap();
     for (name, wat) in [
         ("small frames", recursion(0, 1, 0)),
@@ -47,6 +62,7 @@ fn instrumented_limit_trips_before_native_stacks() {
             let invocation = Invocation {
                 wasm: wat::parse_str(&wat).unwrap(),
                 call: "main".into(),
+                args: None,
                 context: ExecutionContext::default(),
                 module_limits: ModuleLimits {
                     max_stack_height: limit,

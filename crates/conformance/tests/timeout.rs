@@ -52,3 +52,75 @@ fn endless_loop_times_out_on_every_backend() {
         assert!(elapsed < Duration::from_secs(10), "{kind}: {elapsed:?}");
     }
 }
+
+/// A loop of host calls (SHA-256 of 64 KiB each) with unlimited gas: the
+/// time goes to the host, and the timeout still fires on every engine (the
+/// core looks at the clock during host calls, wasmi's fuel slices alone
+/// would not).
+const HASH_LOOP: &str = r#"
+(module
+  (import "env" "sha256" (func $sha (param i64 i64 i64)))
+  (memory (export "memory") 1)
+  (func (export "main")
+    (loop $l (call $sha (i64.const 65536) (i64.const 0) (i64.const 0)) (br $l))))
+"#;
+
+#[test]
+fn host_call_loop_times_out_on_every_backend() {
+    let wasm = wat::parse_str(HASH_LOOP).unwrap();
+    for kind in BackendKind::compiled_in() {
+        let runtime = kind.runtime().unwrap();
+        let module = runtime.compile(runtime.prepare(&wasm).unwrap());
+        let context = ExecutionContext {
+            limits: ExecutionLimits {
+                gas: ExecutionLimits::MAX_GAS,
+                timeout: Some(Duration::from_millis(200)),
+                ..ExecutionLimits::default()
+            },
+            ..ExecutionContext::default()
+        };
+        let start = Instant::now();
+        let outcome = runtime
+            .execute(&module, "main", &context, Arc::new(InMemoryStorage::new()))
+            .unwrap();
+        let elapsed = start.elapsed();
+        assert_eq!(
+            outcome.error,
+            Some(ExecError::NonDeterministic(NonDeterministic::Timeout)),
+            "{kind}"
+        );
+        assert!(elapsed < Duration::from_secs(5), "{kind}: {elapsed:?}");
+    }
+}
+
+/// `timeout: None` is "no timeout", also after the runtime has lived a while
+/// (wasmtime's epoch deadline is a delta from the current epoch, which must
+/// not wrap): a loop that ends by running out of gas ends so, never as a
+/// timeout.
+#[test]
+fn no_timeout_never_fires() {
+    let wasm = wat::parse_str(r#"(module (func (export "main") (loop $l (br $l))))"#).unwrap();
+    for kind in BackendKind::compiled_in() {
+        let runtime = kind.runtime().unwrap();
+        let module = runtime.compile(runtime.prepare(&wasm).unwrap());
+        // Let the engine's epoch advance well past zero.
+        std::thread::sleep(Duration::from_millis(100));
+        let context = ExecutionContext {
+            limits: ExecutionLimits {
+                gas: 50_000_000,
+                timeout: None,
+                ..ExecutionLimits::default()
+            },
+            ..ExecutionContext::default()
+        };
+        let outcome = runtime
+            .execute(&module, "main", &context, Arc::new(InMemoryStorage::new()))
+            .unwrap();
+        assert_eq!(
+            outcome.error,
+            Some(ExecError::Trap(runtime::TrapKind::GasExhausted)),
+            "{kind}"
+        );
+        assert_eq!(outcome.gas_used, 50_000_000, "{kind}");
+    }
+}
