@@ -156,11 +156,16 @@ fn from_val(v: &Val) -> Option<WasmValue> {
 }
 
 /// A linker with every host function of `imports`, each forwarding to
-/// [`call_import`] with its index.
+/// [`call_import`] with its index: all-`i64` signatures (the whole guest
+/// ABI) through typed closures, with no allocation per call; any other
+/// signature (an embedder's) through wasmtime's dynamic `func_new`.
 fn linker(engine: &Engine, imports: &HostFunctions) -> wasmtime::Result<Linker<StoreData>> {
     let mut linker = Linker::new(engine);
     for (index, entry) in imports.entries().iter().enumerate() {
         let sig = entry.sig();
+        if link_i64(&mut linker, entry.module(), entry.name(), index, sig)? {
+            continue;
+        }
         let ty = FuncType::new(
             engine,
             sig.params.iter().map(|t| val_type(*t)),
@@ -184,6 +189,72 @@ fn linker(engine: &Engine, imports: &HostFunctions) -> wasmtime::Result<Linker<S
         )?;
     }
     Ok(linker)
+}
+
+/// Calls import `index` with `i64` arguments; its one `i64` result, or 0.
+fn call_i64<const N: usize>(
+    caller: &mut Caller<'_, StoreData>,
+    index: usize,
+    args: [i64; N],
+    results: usize,
+) -> wasmtime::Result<i64> {
+    let args = args.map(WasmValue::I64);
+    let mut out = [WasmValue::I64(0)];
+    call_import(
+        &mut WasmtimeCaller(caller),
+        index,
+        &args,
+        &mut out[..results],
+    )
+    .map_err(wasmtime::Error::new)?;
+    Ok(match out[0] {
+        WasmValue::I64(v) => v,
+        _ => 0,
+    })
+}
+
+/// Links an all-`i64` signature of up to 5 parameters and 0 or 1 result as
+/// a typed closure; `false` for any other signature.
+fn link_i64(
+    linker: &mut Linker<StoreData>,
+    module: &str,
+    name: &str,
+    index: usize,
+    sig: &runtime_core::FuncSig,
+) -> wasmtime::Result<bool> {
+    if sig
+        .params
+        .iter()
+        .chain(&sig.results)
+        .any(|t| *t != ValType::I64)
+        || sig.results.len() > 1
+    {
+        return Ok(false);
+    }
+    type C<'a> = Caller<'a, StoreData>;
+    macro_rules! wrap {
+        ($($a:ident),*) => {
+            if sig.results.is_empty() {
+                linker.func_wrap(module, name, move |mut c: C<'_>, $($a: i64),*| {
+                    call_i64(&mut c, index, [$($a),*], 0).map(|_| ())
+                })?;
+            } else {
+                linker.func_wrap(module, name, move |mut c: C<'_>, $($a: i64),*| {
+                    call_i64(&mut c, index, [$($a),*], 1)
+                })?;
+            }
+        };
+    }
+    match sig.params.len() {
+        0 => wrap!(),
+        1 => wrap!(a),
+        2 => wrap!(a, b),
+        3 => wrap!(a, b, c2),
+        4 => wrap!(a, b, c2, d),
+        5 => wrap!(a, b, c2, d, e),
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 impl Backend for WasmtimeBackend {

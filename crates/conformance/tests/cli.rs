@@ -58,6 +58,7 @@ fn run_json_has_the_documented_shape_and_agrees() {
                 "events",
                 "changes",
                 "gas_used",
+                "results",
                 "digest"
             ]
         );

@@ -187,27 +187,35 @@ impl HostState {
         mut memory: &mut M,
         gas: &mut i64,
     ) -> Result<(), HostAbort> {
-        let imports = self.imports.clone();
-        let Some(entry) = imports.entries().get(index) else {
-            self.abort = Some(Abort::Infra(RuntimeError::BackendContract {
-                backend: self.backend,
-                message: format!("import index {index} is not in the host-function table"),
-            }));
-            return Err(HostAbort);
-        };
-        match &entry.kind {
-            HostFnKind::Abi(function) => {
-                let mut raw = [0u64; 8];
-                for (slot, arg) in raw.iter_mut().zip(args) {
-                    // Preparation checked the import's i64 signature.
-                    *slot = arg.as_u64().unwrap_or_default();
-                }
-                let value = self.call(*function, &raw[..args.len().min(8)], memory, gas)?;
-                if let (Some(slot), Some(value)) = (results.first_mut(), value) {
-                    *slot = WasmValue::I64(value as i64);
-                }
-                Ok(())
+        let abi = match self.imports.entries().get(index).map(|e| &e.kind) {
+            Some(HostFnKind::Abi(function)) => Some(*function),
+            Some(HostFnKind::Embedder(_)) => None,
+            None => {
+                self.abort = Some(Abort::Infra(RuntimeError::BackendContract {
+                    backend: self.backend,
+                    message: format!("import index {index} is not in the host-function table"),
+                }));
+                return Err(HostAbort);
             }
+        };
+        // The guest ABI's functions: no clone of the table on this path.
+        if let Some(function) = abi {
+            let mut raw = [0u64; 8];
+            for (slot, arg) in raw.iter_mut().zip(args) {
+                // Preparation checked the import's i64 signature.
+                *slot = arg.as_u64().unwrap_or_default();
+            }
+            let value = self.call(function, &raw[..args.len().min(8)], memory, gas)?;
+            if let (Some(slot), Some(value)) = (results.first_mut(), value) {
+                *slot = WasmValue::I64(value as i64);
+            }
+            return Ok(());
+        }
+        let imports = self.imports.clone();
+        let entry = &imports.entries()[index];
+        match &entry.kind {
+            // Handled above.
+            HostFnKind::Abi(_) => Ok(()),
             HostFnKind::Embedder(function) => {
                 let _span = tracing::trace_span!(target: "runtime::host", "host_call", module = entry.module(), function = entry.name()).entered();
                 self.end_guest(*gas);
