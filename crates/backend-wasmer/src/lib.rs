@@ -37,8 +37,8 @@ use std::time::{Duration, Instant};
 
 use host_abi::MEMORY_EXPORT;
 use runtime_core::backend::{
-    Backend, EngineFailure, EngineInstance, EngineModule, GuestMemory, HostState, ImportCaller,
-    Watchdog, WatchdogGuard, call_import, resolve_imports,
+    Backend, EngineFailure, EngineInstance, EngineModule, Failed, GuestMemory, HostState,
+    ImportCaller, Watchdog, WatchdogGuard, call_import, resolve_imports,
 };
 use runtime_core::{HostFunctions, NonDeterministic, PreparedModule, ValType, WasmValue};
 use wasmer::{
@@ -261,10 +261,7 @@ struct WasmerModule {
 }
 
 impl EngineModule for WasmerModule {
-    fn instantiate(
-        &self,
-        host: HostState,
-    ) -> Result<Box<dyn EngineInstance>, (EngineFailure, HostState)> {
+    fn instantiate(&self, host: HostState) -> Result<Box<dyn EngineInstance>, Box<Failed>> {
         let mut store = Store::new(self.engine.clone());
         // The wall-clock safety net: interrupt the store at the deadline, and
         // again every few milliseconds (wasmer may miss one) until the
@@ -306,7 +303,7 @@ impl EngineModule for WasmerModule {
             Ok(instance) => instance,
             Err(e) => {
                 let host = take_host(&env, &mut store);
-                return Err((traps::map_instantiation_error(e), host));
+                return Err(Box::new((traps::map_instantiation_error(e), host)));
             }
         };
         let global = |name: &Option<String>| {

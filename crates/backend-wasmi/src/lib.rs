@@ -31,8 +31,8 @@ use std::time::Instant;
 
 use host_abi::MEMORY_EXPORT;
 use runtime_core::backend::{
-    Backend, EngineFailure, EngineInstance, EngineModule, GuestMemory, HostState, ImportCaller,
-    call_import,
+    Backend, EngineFailure, EngineInstance, EngineModule, Failed, GuestMemory, HostState,
+    ImportCaller, call_import,
 };
 use runtime_core::{
     HostFunctions, ModuleLimits, NonDeterministic, PreparedModule, ValType, WasmValue,
@@ -309,10 +309,7 @@ struct WasmiModule {
 }
 
 impl EngineModule for WasmiModule {
-    fn instantiate(
-        &self,
-        host: HostState,
-    ) -> Result<Box<dyn EngineInstance>, (EngineFailure, HostState)> {
+    fn instantiate(&self, host: HostState) -> Result<Box<dyn EngineInstance>, Box<Failed>> {
         let data = StoreData {
             host,
             memory: None,
@@ -323,7 +320,7 @@ impl EngineModule for WasmiModule {
         // data and element initialisation.
         let instance = match self.linker.instantiate_and_start(&mut store, &self.module) {
             Ok(instance) => instance,
-            Err(e) => return Err((map_error(&e), store.into_data().host)),
+            Err(e) => return Err(Box::new((map_error(&e), store.into_data().host))),
         };
         let global = |store: &Store<StoreData>, name: &Option<String>| {
             name.as_deref()

@@ -32,8 +32,8 @@ use std::time::Instant;
 
 use host_abi::MEMORY_EXPORT;
 use runtime_core::backend::{
-    Backend, EngineFailure, EngineInstance, EngineModule, GuestMemory, HostAbort, HostState,
-    ImportCaller, call_import,
+    Backend, EngineFailure, EngineInstance, EngineModule, Failed, GuestMemory, HostAbort,
+    HostState, ImportCaller, call_import,
 };
 use runtime_core::{
     HostFunctions, ModuleLimits, NonDeterministic, PreparedModule, RuntimeError, ValType, WasmValue,
@@ -304,10 +304,7 @@ struct WasmtimeModule {
 }
 
 impl EngineModule for WasmtimeModule {
-    fn instantiate(
-        &self,
-        host: HostState,
-    ) -> Result<Box<dyn EngineInstance>, (EngineFailure, HostState)> {
+    fn instantiate(&self, host: HostState) -> Result<Box<dyn EngineInstance>, Box<Failed>> {
         let deadline = host.deadline();
         let mut store = Store::new(
             self.pre.module().engine(),
@@ -329,7 +326,7 @@ impl EngineModule for WasmtimeModule {
         store.epoch_deadline_trap();
         let instance = match self.pre.instantiate(&mut store) {
             Ok(instance) => instance,
-            Err(e) => return Err((map_error(&e), store.into_data().host)),
+            Err(e) => return Err(Box::new((map_error(&e), store.into_data().host))),
         };
         let global = |store: &mut Store<StoreData>, name: &Option<String>| {
             name.as_deref()

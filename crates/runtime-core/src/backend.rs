@@ -96,11 +96,11 @@ pub trait EngineModule: Send + Sync {
     /// # Errors
     ///
     /// How instantiation failed, with the host state back.
-    fn instantiate(
-        &self,
-        host: HostState,
-    ) -> Result<Box<dyn EngineInstance>, (EngineFailure, HostState)>;
+    fn instantiate(&self, host: HostState) -> Result<Box<dyn EngineInstance>, Box<Failed>>;
 }
+
+/// A failed instantiation: how, and the host state back.
+pub type Failed = (EngineFailure, HostState);
 
 /// One instance in its own store.
 pub trait EngineInstance {

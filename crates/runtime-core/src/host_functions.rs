@@ -369,7 +369,7 @@ impl HostContext<'_> {
     /// `KeyLengthExceeded`, or the storage's failure.
     pub fn storage_get(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, HostFnError> {
         self.check_key(key)?;
-        Ok(self.host.overlay.get(key).map_err(abort_storage)?)
+        self.host.overlay.get(key).map_err(abort_storage)
     }
 
     /// Sets `key` in the execution's overlay; returns the old value.
@@ -389,7 +389,7 @@ impl HostContext<'_> {
         }
         self.host
             .count_storage_write(key.len() as u64, value.len() as u64)?;
-        Ok(self.host.overlay.set(key, value).map_err(abort_storage)?)
+        self.host.overlay.set(key, value).map_err(abort_storage)
     }
 
     /// Removes `key` in the execution's overlay; returns the old value.
@@ -399,7 +399,7 @@ impl HostContext<'_> {
     /// `KeyLengthExceeded`, or the storage's failure.
     pub fn storage_remove(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, HostFnError> {
         self.check_key(key)?;
-        Ok(self.host.overlay.remove(key).map_err(abort_storage)?)
+        self.host.overlay.remove(key).map_err(abort_storage)
     }
 
     fn check_key(&self, key: &[u8]) -> Result<(), HostFnError> {

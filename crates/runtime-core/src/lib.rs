@@ -97,7 +97,9 @@ pub use prepare::{
 };
 pub use registry::{ModuleInfo, ModuleRegistry};
 pub use runtime::{Module, Runtime, RuntimeBuilder};
-pub use storage::{InMemoryStorage, ReadSet, Storage, StorageChange, ValueFingerprint};
+pub use storage::{
+    InMemoryStorage, ReadSet, Storage, StorageChange, StorageEntry, ValueFingerprint,
+};
 pub use value::{FuncSig, ValType, WasmValue};
 
 pub use host_abi;

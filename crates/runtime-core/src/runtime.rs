@@ -482,7 +482,10 @@ fn drive(
         let _span = tracing::debug_span!(target: "runtime::instantiate", "instantiate").entered();
         match engine.instantiate(host) {
             Ok(instance) => instance,
-            Err((failure, host)) => return (host, Err(failure)),
+            Err(failed) => {
+                let (failure, host) = *failed;
+                return (host, Err(failure));
+            }
         }
     };
     let result = (|| {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use host_abi::HostFunction;
 
 use super::*;
-use crate::backend::{EngineInstance, EngineModule};
+use crate::backend::{EngineInstance, EngineModule, Failed};
 use crate::error::{HostError, TrapKind};
 use crate::storage::InMemoryStorage;
 
@@ -42,10 +42,7 @@ impl Backend for MockBackend {
 }
 
 impl EngineModule for MockModule {
-    fn instantiate(
-        &self,
-        host: HostState,
-    ) -> Result<Box<dyn EngineInstance>, (EngineFailure, HostState)> {
+    fn instantiate(&self, host: HostState) -> Result<Box<dyn EngineInstance>, Box<Failed>> {
         Ok(Box::new(MockInstance {
             host,
             script: self.0,

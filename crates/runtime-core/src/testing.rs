@@ -156,10 +156,7 @@ impl RawModule {
             self.runtime.host_functions.clone(),
         );
         host.set_labels(self.runtime.backend.name(), Arc::from("raw"));
-        let inner = self
-            .engine
-            .instantiate(host)
-            .map_err(|(failure, _)| failure)?;
+        let inner = self.engine.instantiate(host).map_err(|failed| failed.0)?;
         let mut instance = RawInstance {
             inner,
             stack: self.runtime.backend.native_stack_required(),

@@ -242,7 +242,7 @@ impl HostState {
             return Err(HostAbort);
         }
         self.host_calls += 1;
-        if self.host_calls % DEADLINE_CHECK_EVERY == 0
+        if self.host_calls.is_multiple_of(DEADLINE_CHECK_EVERY)
             && self
                 .deadline
                 .is_some_and(|d| std::time::Instant::now() >= d)

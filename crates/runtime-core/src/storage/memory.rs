@@ -56,7 +56,7 @@ impl Storage for InMemoryStorage {
         Ok(())
     }
 
-    fn entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    fn entries(&self) -> Result<Vec<super::StorageEntry>, StorageError> {
         Ok(self.snapshot().into_iter().collect())
     }
 }

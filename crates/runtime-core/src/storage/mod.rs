@@ -12,6 +12,9 @@ pub use read_set::{ReadSet, ValueFingerprint};
 
 use crate::error::{CommitError, StorageError};
 
+/// One key and its value, as [`Storage::entries`] lists them.
+pub type StorageEntry = (Vec<u8>, Vec<u8>);
+
 /// One net change of a call: a key and its new value, or `None` for a removal.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct StorageChange {
@@ -57,7 +60,7 @@ pub trait Storage: Send + Sync {
     /// # Errors
     ///
     /// A [`StorageError`] for I/O or corruption.
-    fn entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
+    fn entries(&self) -> Result<Vec<StorageEntry>, StorageError>;
 
     /// Applies `changes` unconditionally (a commit with an empty read set).
     ///
