@@ -331,6 +331,24 @@ pub fn run_spec(dir: &Path, kinds: &[BackendKind]) -> Result<SpecReport, SpecErr
     }
 
     let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    let unused_skips = stale_skips(&names, &used);
+    let skipped_files = names
+        .iter()
+        .filter_map(|n| skips::file_skip(n).map(|(_, s)| ((*n).to_owned(), s.reason)))
+        .collect();
+    Ok(SpecReport {
+        dir: dir.to_path_buf(),
+        files: files.len(),
+        skipped_files,
+        runs,
+        unused_skips,
+    })
+}
+
+/// The skip-table entries that matched nothing: a file entry naming none of
+/// `names`, or a directive entry whose line started no directive of a run
+/// (`used` holds the `(entry, line)` pairs runs met).
+pub fn stale_skips(names: &[&str], used: &BTreeSet<(usize, usize)>) -> Vec<String> {
     let mut unused_skips = Vec::new();
     for entry in skips::FILES {
         if !names.iter().any(|n| entry.matches(n)) {
@@ -348,17 +366,84 @@ pub fn run_spec(dir: &Path, kinds: &[BackendKind]) -> Result<SpecReport, SpecErr
             }
         }
     }
-    let skipped_files = names
-        .iter()
-        .filter_map(|n| skips::file_skip(n).map(|(_, s)| ((*n).to_owned(), s.reason)))
-        .collect();
-    Ok(SpecReport {
-        dir: dir.to_path_buf(),
-        files: files.len(),
-        skipped_files,
-        runs,
-        unused_skips,
-    })
+    unused_skips
+}
+
+/// The runtime a spec run uses on `kind`: the default schedule and
+/// [`spec_limits`].
+///
+/// # Errors
+///
+/// The backend is not compiled in or cannot start.
+pub fn spec_runtime(kind: BackendKind) -> Result<Runtime, SpecError> {
+    Ok(kind.runtime_with(GasSchedule::default(), spec_limits())?)
+}
+
+/// The `.wast` files of `dir`, sorted by name, with their text.
+///
+/// # Errors
+///
+/// The directory is missing, unreadable, or holds no `.wast` file.
+pub fn wast_files(dir: &Path) -> Result<Vec<(String, String)>, SpecError> {
+    if !dir.is_dir() {
+        return Err(SpecError::MissingDir(dir.to_path_buf()));
+    }
+    let files = read_files(dir)?;
+    if files.is_empty() {
+        return Err(SpecError::NoWastFiles(dir.to_path_buf()));
+    }
+    Ok(files)
+}
+
+/// What one file did on one backend in one mode.
+#[derive(Clone, Debug, Default)]
+pub struct FileReport {
+    /// Directives that passed.
+    pub passed: u64,
+    /// Directives that failed.
+    pub failed: u64,
+    /// Directives skipped (by the reviewed table).
+    pub skipped: u64,
+    /// Skipped directives by reason.
+    pub skipped_by_reason: BTreeMap<Reason, u64>,
+    /// Every failure.
+    pub failures: Vec<Failure>,
+    /// The `(entry, line)` pairs of the directive skip table this file met.
+    pub used_skips: BTreeSet<(usize, usize)>,
+}
+
+/// Runs one `.wast` file on `runtime` in `mode`; a file the skip table
+/// skips whole is reported skipped. A panic while running is a failure.
+pub fn run_one_file(runtime: &Runtime, mode: Mode, name: &str, text: &str) -> FileReport {
+    let mut tally = Tally::default();
+    if let Some((_, entry)) = skips::file_skip(name) {
+        tally.skip(entry.reason, count_directives(text));
+    } else if let Err(panic) = catch_unwind(AssertUnwindSafe(|| {
+        run_file(runtime, mode, name, text, &mut tally);
+    })) {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default();
+        tally.record(
+            name,
+            0,
+            "file",
+            Verdict::Fail {
+                expected: "the file runs".into(),
+                got: format!("panicked: {message}"),
+            },
+        );
+    }
+    FileReport {
+        passed: tally.passed,
+        failed: tally.failed,
+        skipped: tally.skipped,
+        skipped_by_reason: tally.by_reason,
+        failures: tally.failures,
+        used_skips: tally.used_directive_skips,
+    }
 }
 
 /// The `.wast` files of `dir`, sorted by name, with their text.
@@ -389,32 +474,18 @@ type JobResult = Result<(RunReport, BTreeSet<(usize, usize)>), SpecError>;
 
 /// One backend in one mode over every file.
 fn run_job(kind: BackendKind, mode: Mode, files: &[(String, String)]) -> JobResult {
-    let runtime = kind.runtime_with(GasSchedule::default(), spec_limits())?;
+    let runtime = spec_runtime(kind)?;
     let start = Instant::now();
     let mut tally = Tally::default();
     for (name, text) in files {
-        if let Some((_, entry)) = skips::file_skip(name) {
-            tally.skip(entry.reason, count_directives(text));
-            continue;
-        }
-        let run = catch_unwind(AssertUnwindSafe(|| {
-            run_file(&runtime, mode, name, text, &mut tally);
-        }));
-        if let Err(panic) = run {
-            let message = panic
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                .unwrap_or_default();
-            tally.record(
-                name,
-                0,
-                "file",
-                Verdict::Fail {
-                    expected: "the file runs".into(),
-                    got: format!("panicked: {message}"),
-                },
-            );
+        let file = run_one_file(&runtime, mode, name, text);
+        tally.passed += file.passed;
+        tally.failed += file.failed;
+        tally.skipped += file.skipped;
+        tally.failures.extend(file.failures);
+        tally.used_directive_skips.extend(file.used_skips);
+        for (reason, count) in file.skipped_by_reason {
+            *tally.by_reason.entry(reason).or_default() += count;
         }
     }
     Ok((

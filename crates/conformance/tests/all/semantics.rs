@@ -17,8 +17,7 @@ use rand_core::{RngCore, SeedableRng};
 use runtime::testing::{EngineFailure, prepare_uninstrumented, raw_module};
 use runtime::{BackendKind, Runtime, TrapKind, WasmValue};
 
-#[test]
-fn prepared_modules_behave_like_the_originals() {
+pub(crate) fn prepared_modules_behave_like_the_originals() {
     let modules: u64 = std::env::var("SEMANTICS_MODULES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -132,4 +131,12 @@ fn prepared_modules_behave_like_the_originals() {
         compared_calls > modules,
         "only {compared_calls} calls compared"
     );
+}
+
+/// The tests of this file.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![crate::trial(
+        "semantics::prepared_modules_behave_like_the_originals",
+        prepared_modules_behave_like_the_originals,
+    )]
 }

@@ -32,8 +32,7 @@ fn recursion(locals: usize, params: usize, operand_depth: usize) -> String {
     )
 }
 
-#[test]
-fn instrumented_limit_trips_before_native_stacks() {
+pub(crate) fn instrumented_limit_trips_before_native_stacks() {
     for stack in [64 << 10, 256 << 10, 2 << 20] {
         std::thread::Builder::new()
             .name(format!("stack-{stack}"))
@@ -85,4 +84,12 @@ fn deep_recursions() {
             assert!(report::agree(&outcomes), "{name}, limit {limit}");
         }
     }
+}
+
+/// The tests of this file.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![crate::trial(
+        "native_stack::instrumented_limit_trips_before_native_stacks",
+        instrumented_limit_trips_before_native_stacks,
+    )]
 }

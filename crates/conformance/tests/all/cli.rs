@@ -19,8 +19,7 @@ fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).expect("stdout is one JSON object")
 }
 
-#[test]
-fn run_json_has_the_documented_shape_and_agrees() {
+pub(crate) fn run_json_has_the_documented_shape_and_agrees() {
     let guest = guests().join("counter.wat");
     let out = conformance(&[
         "run",
@@ -74,8 +73,7 @@ fn run_json_has_the_documented_shape_and_agrees() {
     }
 }
 
-#[test]
-fn run_options_reach_the_guest() {
+pub(crate) fn run_options_reach_the_guest() {
     let guest = guests().join("registers.wat");
     let out = conformance(&[
         "run",
@@ -122,8 +120,7 @@ fn run_options_reach_the_guest() {
     assert_eq!(v["outcomes"][0]["gas_used"], 1000);
 }
 
-#[test]
-fn guest_panic_message_is_the_error_message() {
+pub(crate) fn guest_panic_message_is_the_error_message() {
     let guest = guests().join("logs_events.wat");
     let out = conformance(&["run", guest.to_str().unwrap(), "--call", "panic", "--json"]);
     assert_eq!(out.status.code(), Some(0));
@@ -134,8 +131,7 @@ fn guest_panic_message_is_the_error_message() {
     assert_eq!(v["outcomes"][1]["logs"][0], "hello");
 }
 
-#[test]
-fn usage_errors_exit_2() {
+pub(crate) fn usage_errors_exit_2() {
     let guest = guests().join("counter.wat");
     let g = guest.to_str().unwrap();
     for args in [
@@ -152,8 +148,7 @@ fn usage_errors_exit_2() {
     }
 }
 
-#[test]
-fn unreadable_wat_exits_2() {
+pub(crate) fn unreadable_wat_exits_2() {
     let dir = std::env::temp_dir().join(format!("conformance-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.wat");
@@ -164,8 +159,7 @@ fn unreadable_wat_exits_2() {
 
 /// A timeout is non-deterministic: it has no digest and never agrees, so
 /// `run` exits 1.
-#[test]
-fn nondeterministic_outcomes_do_not_agree_and_exit_1() {
+pub(crate) fn nondeterministic_outcomes_do_not_agree_and_exit_1() {
     let dir = std::env::temp_dir().join(format!("conformance-cli-spin-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let guest = dir.join("spin.wat");
@@ -195,11 +189,38 @@ fn nondeterministic_outcomes_do_not_agree_and_exit_1() {
     }
 }
 
-#[test]
-fn suite_passes_and_reports_every_case() {
+pub(crate) fn suite_passes_and_reports_every_case() {
     let out = conformance(&["suite", "--json"]);
     assert_eq!(out.status.code(), Some(0));
     let v = json(&out);
     assert_eq!(v["passed"], true);
     assert!(v["cases"].as_array().unwrap().len() >= 70);
+}
+
+/// The tests of this file.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::trial(
+            "cli::run_json_has_the_documented_shape_and_agrees",
+            run_json_has_the_documented_shape_and_agrees,
+        ),
+        crate::trial(
+            "cli::run_options_reach_the_guest",
+            run_options_reach_the_guest,
+        ),
+        crate::trial(
+            "cli::guest_panic_message_is_the_error_message",
+            guest_panic_message_is_the_error_message,
+        ),
+        crate::trial("cli::usage_errors_exit_2", usage_errors_exit_2),
+        crate::trial("cli::unreadable_wat_exits_2", unreadable_wat_exits_2),
+        crate::trial(
+            "cli::nondeterministic_outcomes_do_not_agree_and_exit_1",
+            nondeterministic_outcomes_do_not_agree_and_exit_1,
+        ),
+        crate::trial(
+            "cli::suite_passes_and_reports_every_case",
+            suite_passes_and_reports_every_case,
+        ),
+    ]
 }

@@ -19,8 +19,7 @@ const SPIN: &str = r#"
     (loop $l (br $l))))
 "#;
 
-#[test]
-fn endless_loop_times_out_on_every_backend() {
+pub(crate) fn endless_loop_times_out_on_every_backend() {
     let wasm = wat::parse_str(SPIN).unwrap();
     for kind in BackendKind::compiled_in() {
         let runtime = kind.runtime().unwrap();
@@ -65,8 +64,7 @@ const HASH_LOOP: &str = r#"
     (loop $l (call $sha (i64.const 65536) (i64.const 0) (i64.const 0)) (br $l))))
 "#;
 
-#[test]
-fn host_call_loop_times_out_on_every_backend() {
+pub(crate) fn host_call_loop_times_out_on_every_backend() {
     let wasm = wat::parse_str(HASH_LOOP).unwrap();
     for kind in BackendKind::compiled_in() {
         let runtime = kind.runtime().unwrap();
@@ -97,8 +95,7 @@ fn host_call_loop_times_out_on_every_backend() {
 /// (wasmtime's epoch deadline is a delta from the current epoch, which must
 /// not wrap): a loop that ends by running out of gas ends so, never as a
 /// timeout.
-#[test]
-fn no_timeout_never_fires() {
+pub(crate) fn no_timeout_never_fires() {
     let wasm = wat::parse_str(r#"(module (func (export "main") (loop $l (br $l))))"#).unwrap();
     for kind in BackendKind::compiled_in() {
         let runtime = kind.runtime().unwrap();
@@ -123,4 +120,19 @@ fn no_timeout_never_fires() {
         );
         assert_eq!(outcome.gas_used, 50_000_000, "{kind}");
     }
+}
+
+/// The tests of this file.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::trial(
+            "timeout::endless_loop_times_out_on_every_backend",
+            endless_loop_times_out_on_every_backend,
+        ),
+        crate::trial(
+            "timeout::host_call_loop_times_out_on_every_backend",
+            host_call_loop_times_out_on_every_backend,
+        ),
+        crate::trial("timeout::no_timeout_never_fires", no_timeout_never_fires),
+    ]
 }

@@ -16,8 +16,7 @@ fn cases() -> u64 {
         .unwrap_or(600)
 }
 
-#[test]
-fn no_divergence_on_generated_modules() {
+pub(crate) fn no_divergence_on_generated_modules() {
     let fuzzer = Fuzzer::new(&BackendKind::compiled_in()).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     let mut data = vec![0u8; 4096];
@@ -42,8 +41,7 @@ fn no_divergence_on_generated_modules() {
 
 /// The ABI generator reaches more than the first bad pointer: its guests end
 /// in every status class a guest can reach through the ABI.
-#[test]
-fn abi_generator_reaches_every_status() {
+pub(crate) fn abi_generator_reaches_every_status() {
     let runners = Runners::new(&[BackendKind::Wasmi]).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     let mut data = vec![0u8; 4096];
@@ -59,4 +57,18 @@ fn abi_generator_reaches_every_status() {
     for status in [Status::Ok, Status::Trap, Status::HostError] {
         assert!(seen.contains(&status), "{status:?} never reached: {seen:?}");
     }
+}
+
+/// The tests of this file.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::trial(
+            "fuzz_smoke::no_divergence_on_generated_modules",
+            no_divergence_on_generated_modules,
+        ),
+        crate::trial(
+            "fuzz_smoke::abi_generator_reaches_every_status",
+            abi_generator_reaches_every_status,
+        ),
+    ]
 }

@@ -10,9 +10,8 @@ use runtime::{BackendKind, ExecutionContext, InMemoryStorage, RuntimeError, Stat
 const THREADS: u64 = 8;
 const INCREMENTS: u64 = 50;
 
-#[test]
-fn eight_threads_lose_no_update() {
-    let wasm = wat::parse_str(include_str!("../guests/counter.wat")).unwrap();
+pub(crate) fn eight_threads_lose_no_update() {
+    let wasm = wat::parse_str(include_str!("../../guests/counter.wat")).unwrap();
     for kind in BackendKind::compiled_in() {
         let runtime = kind.runtime().unwrap();
         let module = Arc::new(runtime.compile(runtime.prepare(&wasm).unwrap()));
@@ -57,4 +56,12 @@ fn eight_threads_lose_no_update() {
             "{kind}: {conflicts} conflicts retried"
         );
     }
+}
+
+/// The tests of this file.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![crate::trial(
+        "concurrency::eight_threads_lose_no_update",
+        eight_threads_lose_no_update,
+    )]
 }
