@@ -206,13 +206,34 @@ impl Host {
     }
 }
 
-/// A host whose gas is its base cost plus `extra`.
-fn host_with_base_plus(
-    f: HostFunction,
-    extra: u64,
-    change: impl FnOnce(&mut ExecutionLimits),
-) -> Host {
-    Host::limited(schedule().host_base(f) + extra, change)
+impl Host {
+    /// A host with gas for `f`'s base cost alone, and the limits changed
+    /// by `change`.
+    fn for_base(f: HostFunction, change: impl FnOnce(&mut ExecutionLimits)) -> Self {
+        Self::limited(schedule().host_base(f), change)
+    }
+
+    /// Calls `f`, which must fail with `expected` having charged its base
+    /// alone: a check before any per-byte charge.
+    #[track_caller]
+    fn fails_at_base(&mut self, f: HostFunction, args: &[u64], expected: impl Into<ExecError>) {
+        let before = self.used();
+        self.fails(f, args, expected);
+        assert_eq!(
+            self.used() - before,
+            self.base(f),
+            "{f}{args:?}: the base alone"
+        );
+    }
+}
+
+/// A host with gas for `f`'s base cost and `per_byte` less one, in which
+/// `f(args)` runs out; returned to check that nothing was done.
+#[track_caller]
+fn runs_out_per_byte(f: HostFunction, per_byte: u64, args: &[u64]) -> Host {
+    let mut h = Host::new(schedule().host_base(f) + per_byte - 1);
+    h.runs_out(f, args);
+    h
 }
 
 // ---------------------------------------------------------------------------
@@ -323,7 +344,7 @@ fn every_memory_argument_is_bounds_checked_before_limits_and_per_byte_gas() {
         for (len, ptr) in outside {
             // Gas for the base alone and limits of one byte: a per-byte
             // charge or a limit checked first would name another error.
-            let mut h = host_with_base_plus(f, 0, |l| {
+            let mut h = Host::for_base(f, |l| {
                 l.max_register_size = 1;
                 l.max_key_len = 1;
                 l.max_value_len = 1;
@@ -371,16 +392,14 @@ fn ranges_that_end_at_the_memory_end_are_in_bounds() {
 fn read_register_checks_the_register_then_the_bounds_then_charges_per_byte() {
     let mut h = Host::new(GAS);
     // Unset: named before the (also bad) pointer.
-    h.fails(ReadRegister, &[9, u64::MAX], HostError::InvalidRegisterId);
-    assert_eq!(h.used(), h.base(ReadRegister));
+    h.fails_at_base(ReadRegister, &[9, u64::MAX], HostError::InvalidRegisterId);
 
     let mut h = Host::new(GAS);
     h.set_register(1, b"xyz");
     for ptr in [MEMORY - 2, MEMORY, u64::MAX, u64::MAX - 1] {
         let mut h = Host::new(GAS);
         h.set_register(1, b"xyz");
-        h.fails(ReadRegister, &[1, ptr], HostError::MemoryAccessViolation);
-        assert_eq!(h.used(), h.base(ReadRegister));
+        h.fails_at_base(ReadRegister, &[1, ptr], HostError::MemoryAccessViolation);
     }
     // At the very end of the memory.
     h.ok(ReadRegister, &[1, MEMORY - 3]);
@@ -397,7 +416,7 @@ fn read_register_checks_the_register_then_the_bounds_then_charges_per_byte() {
 
     // The per-byte charge runs out: memory is untouched.
     let s = schedule();
-    let mut h = host_with_base_plus(ReadRegister, 3 * s.memory_write_byte - 1, |_| {});
+    let mut h = Host::new(schedule().host_base(ReadRegister) + 3 * s.memory_write_byte - 1);
     h.set_register(1, b"xyz");
     h.runs_out(ReadRegister, &[1, SCRATCH]);
     assert_eq!(h.bytes(SCRATCH, 3), [0, 0, 0]);
@@ -425,8 +444,7 @@ fn write_register_copies_memory_and_charges_per_byte_read() {
     assert_eq!(h.bytes(SCRATCH, 5), b"hello");
 
     let s = schedule();
-    let mut h = host_with_base_plus(WriteRegister, 5 * s.memory_read_byte - 1, |_| {});
-    h.runs_out(WriteRegister, &[1, 5, HELLO]);
+    let h = runs_out_per_byte(WriteRegister, 5 * s.memory_read_byte, &[1, 5, HELLO]);
     assert_eq!(h.register(1), None);
 }
 
@@ -435,37 +453,34 @@ fn write_register_copies_memory_and_charges_per_byte_read() {
 #[test]
 fn register_limits_come_before_the_per_byte_gas() {
     // max_register_size 4: 5 bytes are too many, 4 fit.
-    let mut h = host_with_base_plus(WriteRegister, 0, |l| l.max_register_size = 4);
-    h.fails(
+    let mut h = Host::for_base(WriteRegister, |l| l.max_register_size = 4);
+    h.fails_at_base(
         WriteRegister,
         &[1, 5, HELLO],
         HostError::RegisterSizeExceeded,
     );
-    assert_eq!(h.used(), h.base(WriteRegister));
     let mut h = Host::limited(GAS, |l| l.max_register_size = 4);
     h.ok(WriteRegister, &[1, 4, HELLO]);
 
     // max_registers 2: a third register is one too many, replacing one is
     // not.
-    let mut h = host_with_base_plus(WriteRegister, 0, |l| l.max_registers = 2);
+    let mut h = Host::for_base(WriteRegister, |l| l.max_registers = 2);
     h.set_register(1, b"a");
     h.set_register(2, b"b");
-    h.fails(WriteRegister, &[3, 0, HELLO], HostError::TooManyRegisters);
-    assert_eq!(h.used(), h.base(WriteRegister));
+    h.fails_at_base(WriteRegister, &[3, 0, HELLO], HostError::TooManyRegisters);
     let mut h = Host::limited(GAS, |l| l.max_registers = 2);
     h.set_register(1, b"a");
     h.set_register(2, b"b");
     h.ok(WriteRegister, &[2, 5, HELLO]);
 
     // max_registers_memory 8, 4 bytes held: 5 more are too many.
-    let mut h = host_with_base_plus(WriteRegister, 0, |l| l.max_registers_memory = 8);
+    let mut h = Host::for_base(WriteRegister, |l| l.max_registers_memory = 8);
     h.set_register(1, b"four");
-    h.fails(
+    h.fails_at_base(
         WriteRegister,
         &[2, 5, HELLO],
         HostError::RegistersMemoryExceeded,
     );
-    assert_eq!(h.used(), h.base(WriteRegister));
 }
 
 #[test]
@@ -518,8 +533,7 @@ fn input_goes_into_a_register_at_its_per_byte_cost() {
         ExecutionContext::with_input(b"payload".to_vec()).gas(schedule().host_base(Input));
     context.limits.max_register_size = 6;
     let mut h = Host::with(context.clone(), pre_state(), HostFunctions::abi());
-    h.fails(Input, &[3], HostError::RegisterSizeExceeded);
-    assert_eq!(h.used(), h.base(Input));
+    h.fails_at_base(Input, &[3], HostError::RegisterSizeExceeded);
     context.limits.max_register_size = 7;
     context.limits.max_registers = 1;
     let mut h = Host::with(context.clone(), pre_state(), HostFunctions::abi());
@@ -552,8 +566,7 @@ fn value_return_sets_the_return_data_and_a_later_call_replaces_it() {
     assert_eq!(h.state.return_data, b"");
 
     let s = schedule();
-    let mut h = host_with_base_plus(ValueReturn, 5 * s.memory_read_byte - 1, |_| {});
-    h.runs_out(ValueReturn, &[5, HELLO]);
+    let h = runs_out_per_byte(ValueReturn, 5 * s.memory_read_byte, &[5, HELLO]);
     assert!(h.state.return_data.is_empty());
 }
 
@@ -573,8 +586,7 @@ fn panic_utf8_ends_the_execution_with_the_message() {
     assert_eq!(h.used(), h.base(PanicUtf8) + 2 * h.s.memory_read_byte);
 
     let s = schedule();
-    let mut h = host_with_base_plus(PanicUtf8, 5 * s.memory_read_byte - 1, |_| {});
-    h.runs_out(PanicUtf8, &[5, HELLO]);
+    runs_out_per_byte(PanicUtf8, 5 * s.memory_read_byte, &[5, HELLO]);
 }
 
 #[test]
@@ -598,8 +610,7 @@ fn log_utf8_appends_a_line_at_read_and_log_cost() {
     assert!(h.state.logs.is_empty());
 
     let s = schedule();
-    let mut h = host_with_base_plus(LogUtf8, 5 * (s.memory_read_byte + s.log_byte) - 1, |_| {});
-    h.runs_out(LogUtf8, &[5, HELLO]);
+    let h = runs_out_per_byte(LogUtf8, 5 * (s.memory_read_byte + s.log_byte), &[5, HELLO]);
     assert!(h.state.logs.is_empty());
 }
 
@@ -609,9 +620,7 @@ fn log_limits_count_lines_and_bytes_before_the_per_byte_gas() {
     let mut h = Host::limited(GAS, |l| l.max_logs = 2);
     h.ok(LogUtf8, &[0, HELLO]);
     h.ok(LogUtf8, &[5, HELLO]);
-    let before = h.used();
-    h.fails(LogUtf8, &[0, HELLO], HostError::TooManyLogs);
-    assert_eq!(h.used() - before, h.base(LogUtf8));
+    h.fails_at_base(LogUtf8, &[0, HELLO], HostError::TooManyLogs);
     assert_eq!(h.state.logs, ["", "hello"]);
 
     // 8 bytes in all: 5 + 3 reach it, one more byte passes it.
@@ -619,15 +628,12 @@ fn log_limits_count_lines_and_bytes_before_the_per_byte_gas() {
     h.ok(LogUtf8, &[5, HELLO]);
     h.ok(LogUtf8, &[3, ABC]);
     h.ok(LogUtf8, &[0, ABC]);
-    let before = h.used();
-    h.fails(LogUtf8, &[1, ABC], HostError::TotalLogLengthExceeded);
-    assert_eq!(h.used() - before, h.base(LogUtf8));
+    h.fails_at_base(LogUtf8, &[1, ABC], HostError::TotalLogLengthExceeded);
     assert_eq!(h.state.logs, ["hello", "abc", ""]);
 
     // A line longer than the total, with gas for the base alone.
-    let mut h = host_with_base_plus(LogUtf8, 0, |l| l.max_total_log_len = 4);
-    h.fails(LogUtf8, &[5, HELLO], HostError::TotalLogLengthExceeded);
-    assert_eq!(h.used(), h.base(LogUtf8));
+    let mut h = Host::for_base(LogUtf8, |l| l.max_total_log_len = 4);
+    h.fails_at_base(LogUtf8, &[5, HELLO], HostError::TotalLogLengthExceeded);
 }
 
 #[test]
@@ -658,12 +664,11 @@ fn emit_event_appends_kind_and_data_at_read_and_event_cost() {
     assert!(h.state.events.is_empty());
 
     let s = schedule();
-    let mut h = host_with_base_plus(
+    let h = runs_out_per_byte(
         EmitEvent,
-        8 * (s.memory_read_byte + s.event_byte) - 1,
-        |_| {},
+        8 * (s.memory_read_byte + s.event_byte),
+        &[5, HELLO, 3, DATA],
     );
-    h.runs_out(EmitEvent, &[5, HELLO, 3, DATA]);
     assert!(h.state.events.is_empty());
 }
 
@@ -673,19 +678,16 @@ fn event_limits_count_events_and_kind_plus_data_before_the_per_byte_gas() {
     let mut h = Host::limited(GAS, |l| l.max_event_len = 8);
     h.ok(EmitEvent, &[5, HELLO, 3, DATA]);
     // ... not in 7, although each alone would.
-    let mut h = host_with_base_plus(EmitEvent, 0, |l| l.max_event_len = 7);
-    h.fails(
+    let mut h = Host::for_base(EmitEvent, |l| l.max_event_len = 7);
+    h.fails_at_base(
         EmitEvent,
         &[5, HELLO, 3, DATA],
         HostError::EventDataLengthExceeded,
     );
-    assert_eq!(h.used(), h.base(EmitEvent));
 
     let mut h = Host::limited(GAS, |l| l.max_events = 1);
     h.ok(EmitEvent, &[0, HELLO, 0, DATA]);
-    let before = h.used();
-    h.fails(EmitEvent, &[0, HELLO, 0, DATA], HostError::TooManyEvents);
-    assert_eq!(h.used() - before, h.base(EmitEvent));
+    h.fails_at_base(EmitEvent, &[0, HELLO, 0, DATA], HostError::TooManyEvents);
     assert_eq!(h.state.events.len(), 1);
 }
 
@@ -789,12 +791,11 @@ fn storage_write_checks_bounds_key_value_then_the_write_bound_then_gas() {
     for (args, error) in rows {
         // One byte written first (key "k", empty value, its old value into
         // register 0), then gas for the base alone.
-        let first = schedule().host_base(StorageWrite) + key_cost(&s, 1) + value_out_cost(&s, 3);
-        let mut h = host_with_base_plus(StorageWrite, first, tight);
+        let first = s.host_base(StorageWrite) + key_cost(&s, 1) + value_out_cost(&s, 3);
+        let mut h = Host::limited(first + s.host_base(StorageWrite), tight);
         h.ok(StorageWrite, &[1, KEY, 0, DATA, 0]);
         assert_eq!(h.used(), first);
-        h.fails(StorageWrite, args, error);
-        assert_eq!(h.used(), first + h.base(StorageWrite), "{args:?}");
+        h.fails_at_base(StorageWrite, args, error);
     }
 
     // The bound counts keys and values of every write together: 6 bytes
@@ -811,13 +812,15 @@ fn storage_write_checks_bounds_key_value_then_the_write_bound_then_gas() {
 
     // Key bytes, then value bytes, each at read + storage cost.
     let key_and_value = key_cost(&s, 1) + 3 * (s.memory_read_byte + s.storage_value_byte);
-    let mut h = host_with_base_plus(StorageWrite, key_and_value - 1, |_| {});
-    h.runs_out(StorageWrite, &[1, KEY, 3, ABC, 0]);
+    let h = runs_out_per_byte(StorageWrite, key_and_value, &[1, KEY, 3, ABC, 0]);
     assert!(h.state.overlay.net_changes().is_empty());
     assert!(h.state.overlay.reads().is_empty());
-    let mut h = host_with_base_plus(StorageWrite, key_and_value, |_| {});
-    // The old value's charge is the one that runs out now.
-    h.runs_out(StorageWrite, &[1, KEY, 3, ABC, 0]);
+    // Then the old value's, read from storage.
+    let h = runs_out_per_byte(
+        StorageWrite,
+        key_and_value + 3 * s.storage_value_byte,
+        &[1, KEY, 3, ABC, 0],
+    );
     assert_eq!(h.register(0), None);
 }
 
@@ -846,19 +849,12 @@ fn storage_read_reads_through_the_overlay_and_records_what_it_saw() {
     assert_eq!(reads.seen(b"absent"), Some(&None));
     assert_eq!(h.state.overlay.net_changes().len(), 1);
 
-    // Key bounds before the key limit, the key limit before its gas.
-    let mut h = host_with_base_plus(StorageRead, 0, |l| l.max_key_len = 5);
-    h.fails(
-        StorageRead,
-        &[6, MEMORY - 1, 0],
-        HostError::MemoryAccessViolation,
-    );
-    let mut h = host_with_base_plus(StorageRead, 0, |l| l.max_key_len = 5);
-    h.fails(StorageRead, &[6, ABSENT, 0], HostError::KeyLengthExceeded);
-    assert_eq!(h.used(), h.base(StorageRead));
+    // The key limit before its gas (the bounds before both: see
+    // every_memory_argument_is_bounds_checked_before_limits_and_per_byte_gas).
+    let mut h = Host::for_base(StorageRead, |l| l.max_key_len = 5);
+    h.fails_at_base(StorageRead, &[6, ABSENT, 0], HostError::KeyLengthExceeded);
     // The key's charge runs out: nothing was read.
-    let mut h = host_with_base_plus(StorageRead, key_cost(&s, 1) - 1, |_| {});
-    h.runs_out(StorageRead, &[1, KEY, 0]);
+    let h = runs_out_per_byte(StorageRead, key_cost(&s, 1), &[1, KEY, 0]);
     assert!(h.state.overlay.reads().is_empty());
     // The value goes into the register within its limits.
     let mut h = Host::limited(GAS, |l| l.max_register_size = 39);
@@ -900,11 +896,9 @@ fn storage_remove_removes_in_the_overlay_and_returns_the_old_value() {
         }]
     );
 
-    let mut h = host_with_base_plus(StorageRemove, 0, |l| l.max_key_len = 0);
-    h.fails(StorageRemove, &[1, KEY, 3], HostError::KeyLengthExceeded);
-    assert_eq!(h.used(), h.base(StorageRemove));
-    let mut h = host_with_base_plus(StorageRemove, key_cost(&s, 1) - 1, |_| {});
-    h.runs_out(StorageRemove, &[1, KEY, 3]);
+    let mut h = Host::for_base(StorageRemove, |l| l.max_key_len = 0);
+    h.fails_at_base(StorageRemove, &[1, KEY, 3], HostError::KeyLengthExceeded);
+    runs_out_per_byte(StorageRemove, key_cost(&s, 1), &[1, KEY, 3]);
 }
 
 #[test]
@@ -920,11 +914,9 @@ fn storage_has_key_charges_for_the_key_alone() {
     assert_eq!(h.state.overlay.reads().len(), 2);
     assert_eq!(h.register(0), None);
 
-    let mut h = host_with_base_plus(StorageHasKey, 0, |l| l.max_key_len = 5);
-    h.fails(StorageHasKey, &[6, ABSENT], HostError::KeyLengthExceeded);
-    assert_eq!(h.used(), h.base(StorageHasKey));
-    let mut h = host_with_base_plus(StorageHasKey, key_cost(&s, 6) - 1, |_| {});
-    h.runs_out(StorageHasKey, &[6, ABSENT]);
+    let mut h = Host::for_base(StorageHasKey, |l| l.max_key_len = 5);
+    h.fails_at_base(StorageHasKey, &[6, ABSENT], HostError::KeyLengthExceeded);
+    let h = runs_out_per_byte(StorageHasKey, key_cost(&s, 6), &[6, ABSENT]);
     assert!(h.state.overlay.reads().is_empty());
 }
 
@@ -989,29 +981,28 @@ fn sha256_hashes_into_a_register() {
     );
 
     // The 32-byte result against the register limits, before the per-byte
-    // gas; the bounds before that.
-    let mut h = host_with_base_plus(Sha256, 0, |l| l.max_register_size = 31);
-    h.fails(
-        Sha256,
-        &[3, MEMORY - 2, 1],
-        HostError::MemoryAccessViolation,
-    );
-    let mut h = host_with_base_plus(Sha256, 0, |l| l.max_register_size = 31);
-    h.fails(Sha256, &[3, ABC, 1], HostError::RegisterSizeExceeded);
-    assert_eq!(h.used(), h.base(Sha256));
-    let mut h = host_with_base_plus(Sha256, 0, |l| l.max_registers_memory = 40);
+    // gas.
+    let mut h = Host::for_base(Sha256, |l| l.max_register_size = 31);
+    h.fails_at_base(Sha256, &[3, ABC, 1], HostError::RegisterSizeExceeded);
+    let mut h = Host::for_base(Sha256, |l| l.max_registers_memory = 40);
     h.set_register(2, &[0; 9]);
-    h.fails(Sha256, &[3, ABC, 1], HostError::RegistersMemoryExceeded);
+    h.fails_at_base(Sha256, &[3, ABC, 1], HostError::RegistersMemoryExceeded);
     // Replacing 9 bytes by 32 fits in 40.
     let mut h = Host::limited(GAS, |l| l.max_registers_memory = 40);
     h.set_register(2, &[0; 9]);
     h.ok(Sha256, &[3, ABC, 2]);
 
-    let mut h = host_with_base_plus(Sha256, 3 * (s.memory_read_byte + s.sha256_byte) - 1, |_| {});
-    h.runs_out(Sha256, &[3, ABC, 1]);
+    runs_out_per_byte(
+        Sha256,
+        3 * (s.memory_read_byte + s.sha256_byte),
+        &[3, ABC, 1],
+    );
     // The digest's copy into the register runs out last.
-    let mut h = host_with_base_plus(Sha256, 3 * (s.memory_read_byte + s.sha256_byte), |_| {});
-    h.runs_out(Sha256, &[3, ABC, 1]);
+    let h = runs_out_per_byte(
+        Sha256,
+        3 * (s.memory_read_byte + s.sha256_byte) + 32 * s.register_byte,
+        &[3, ABC, 1],
+    );
     assert_eq!(h.register(1), None);
 }
 
@@ -1051,12 +1042,11 @@ fn random_bytes_fills_memory_with_the_seeds_keystream() {
     other.ok(RandomBytes, &[32, SCRATCH]);
     assert_ne!(other.bytes(SCRATCH, 32), h.bytes(SCRATCH, 32));
 
-    let mut h = host_with_base_plus(
+    let h = runs_out_per_byte(
         RandomBytes,
-        4 * (s.memory_write_byte + s.random_byte) - 1,
-        |_| {},
+        4 * (s.memory_write_byte + s.random_byte),
+        &[4, SCRATCH],
     );
-    h.runs_out(RandomBytes, &[4, SCRATCH]);
     assert_eq!(h.bytes(SCRATCH, 4), [0; 4]);
 }
 
@@ -1152,26 +1142,57 @@ fn a_wrong_argument_count_breaks_the_backend_contract() {
 // ---------------------------------------------------------------------------
 // Embedder host functions: HostFunctions::define and call_import
 
-/// A host whose imports are the ABI's and `test::f`, defined by `define`
-/// with `base_gas` 100; returns it and `test::f`'s import index.
-fn embedder(
-    context: ExecutionContext,
-    sig: FuncSig,
-    function: impl Fn(
+/// An embedder's host function, as [`HostFunctions::define`] takes it.
+trait EmbedderFn:
+    Fn(
         &mut crate::host_functions::HostContext<'_>,
         &[WasmValue],
     ) -> Result<Vec<WasmValue>, HostFnError>
     + Send
     + Sync
-    + 'static,
-) -> (Host, usize) {
+    + 'static
+{
+}
+
+impl<F> EmbedderFn for F where
+    F: Fn(
+            &mut crate::host_functions::HostContext<'_>,
+            &[WasmValue],
+        ) -> Result<Vec<WasmValue>, HostFnError>
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// A host whose imports are the ABI's and `test::f`, defined by `define`
+/// with `base_gas` 100; returns it and `test::f`'s import index.
+fn embedder(context: ExecutionContext, sig: FuncSig, function: impl EmbedderFn) -> (Host, usize) {
     let mut functions = HostFunctions::abi();
     functions.define("test", "f", sig, 100, function).unwrap();
     let (index, _) = functions.find("test", "f").unwrap();
     (Host::with(context, pre_state(), functions), index)
 }
 
+/// [`embedder`] with the default context and plenty of gas.
+fn embedded(sig: FuncSig, function: impl EmbedderFn) -> (Host, usize) {
+    embedder(ExecutionContext::default().gas(GAS), sig, function)
+}
+
 impl Host {
+    /// Calls import `index`, which must end the execution with `expected`.
+    #[track_caller]
+    fn import_fails(
+        &mut self,
+        index: usize,
+        args: &[WasmValue],
+        results: &mut [WasmValue],
+        expected: impl Into<ExecError>,
+    ) {
+        assert_eq!(self.call_import(index, args, results), Err(HostAbort));
+        assert_eq!(self.error(), Some(expected.into()), "import {index}");
+    }
+
     fn call_import(
         &mut self,
         index: usize,
@@ -1194,18 +1215,14 @@ fn ptr_len(args: &[WasmValue]) -> (u64, u64) {
 #[test]
 fn an_embedder_function_reads_and_writes_memory_and_charges_its_gas() {
     // Reverses len bytes at ptr in place, at 7 gas per byte; returns len.
-    let (mut h, f) = embedder(
-        ExecutionContext::default().gas(GAS),
-        i64_sig(2, 1),
-        |cx, args| {
-            let (ptr, len) = ptr_len(args);
-            let mut bytes = cx.read_memory(ptr, len)?;
-            cx.charge_gas(7 * len)?;
-            bytes.reverse();
-            cx.write_memory(ptr, &bytes)?;
-            Ok(vec![WasmValue::I64(len as i64)])
-        },
-    );
+    let (mut h, f) = embedded(i64_sig(2, 1), |cx, args| {
+        let (ptr, len) = ptr_len(args);
+        let mut bytes = cx.read_memory(ptr, len)?;
+        cx.charge_gas(7 * len)?;
+        bytes.reverse();
+        cx.write_memory(ptr, &bytes)?;
+        Ok(vec![WasmValue::I64(len as i64)])
+    });
     let mut results = [WasmValue::I64(0)];
     h.gas -= 10; // guest code before the call
     h.call_import(
@@ -1226,92 +1243,64 @@ fn an_embedder_function_reads_and_writes_memory_and_charges_its_gas() {
         (MEMORY - 1, 2),
         (1 << 32, 1),
     ] {
-        let (mut h, f) = embedder(
-            ExecutionContext::default().gas(GAS),
-            i64_sig(2, 1),
-            |cx, args| {
-                let (ptr, len) = ptr_len(args);
-                cx.read_memory(ptr, len)?;
-                Ok(vec![WasmValue::I64(0)])
-            },
-        );
+        let (mut h, f) = embedded(i64_sig(2, 1), |cx, args| {
+            let (ptr, len) = ptr_len(args);
+            cx.read_memory(ptr, len)?;
+            Ok(vec![WasmValue::I64(0)])
+        });
         let args = [WasmValue::I64(ptr as i64), WasmValue::I64(len as i64)];
-        assert_eq!(
-            h.call_import(f, &args, &mut [WasmValue::I64(0)]),
-            Err(HostAbort)
-        );
-        assert_eq!(
-            h.error(),
-            Some(HostError::MemoryAccessViolation.into()),
-            "({ptr}, {len})"
+        h.import_fails(
+            f,
+            &args,
+            &mut [WasmValue::I64(0)],
+            HostError::MemoryAccessViolation,
         );
         assert_eq!(h.used(), 100);
     }
-    let (mut h, f) = embedder(
-        ExecutionContext::default().gas(GAS),
-        i64_sig(2, 0),
-        |cx, args| {
-            let (ptr, len) = ptr_len(args);
-            cx.write_memory(ptr, &vec![1; len as usize])?;
-            Ok(vec![])
-        },
-    );
+    let (mut h, f) = embedded(i64_sig(2, 0), |cx, args| {
+        let (ptr, len) = ptr_len(args);
+        cx.write_memory(ptr, &vec![1; len as usize])?;
+        Ok(vec![])
+    });
     let args = [WasmValue::I64((MEMORY + 1) as i64), WasmValue::I64(0)];
-    assert_eq!(h.call_import(f, &args, &mut []), Err(HostAbort));
-    assert_eq!(h.error(), Some(HostError::MemoryAccessViolation.into()));
+    h.import_fails(f, &args, &mut [], HostError::MemoryAccessViolation);
 }
 
 #[test]
 fn an_embedder_function_runs_out_of_gas_in_its_base_or_its_charge() {
-    let ran = Arc::new(AtomicUsize::new(0));
-    let counter = ran.clone();
-    let (mut h, f) = embedder(
-        ExecutionContext::default().gas(1_000),
-        i64_sig(0, 0),
-        move |cx, _| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            assert_eq!(cx.gas_left(), 900, "the base gas is charged first");
-            cx.charge_gas(901)?;
-            Ok(vec![])
-        },
-    );
-    assert_eq!(h.call_import(f, &[], &mut []), Err(HostAbort));
-    assert_eq!(h.error(), Some(TrapKind::GasExhausted.into()));
-    assert_eq!(h.used(), 1_000);
-    assert_eq!(ran.load(Ordering::SeqCst), 1);
-
-    // Less gas than the base: the function never runs.
-    let ran = Arc::new(AtomicUsize::new(0));
-    let counter = ran.clone();
-    let (mut h, f) = embedder(
-        ExecutionContext::default().gas(99),
-        i64_sig(0, 0),
-        move |_, _| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            Ok(vec![])
-        },
-    );
-    assert_eq!(h.call_import(f, &[], &mut []), Err(HostAbort));
-    assert_eq!(h.error(), Some(TrapKind::GasExhausted.into()));
-    assert_eq!(h.used(), 99);
-    assert_eq!(ran.load(Ordering::SeqCst), 0);
+    // With 1 000 gas, the base (100) is charged first and the function's
+    // own charge of 901 runs out; with 99, the base runs out and the
+    // function never runs.
+    for (gas, runs) in [(1_000, 1), (99, 0)] {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let counter = ran.clone();
+        let (mut h, f) = embedder(
+            ExecutionContext::default().gas(gas),
+            i64_sig(0, 0),
+            move |cx, _| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                assert_eq!(cx.gas_left(), 900, "the base gas is charged first");
+                cx.charge_gas(901)?;
+                Ok(vec![])
+            },
+        );
+        h.import_fails(f, &[], &mut [], TrapKind::GasExhausted);
+        assert_eq!(h.used(), gas);
+        assert_eq!(ran.load(Ordering::SeqCst), runs);
+    }
 }
 
 #[test]
 fn an_embedder_function_uses_storage_through_the_overlay() {
-    let (mut h, f) = embedder(
-        ExecutionContext::default().gas(GAS),
-        i64_sig(0, 1),
-        |cx, _| {
-            let old = cx.storage_get(b"k")?;
-            assert_eq!(old.as_deref(), Some(&b"old"[..]));
-            assert_eq!(cx.storage_set(b"k", b"new".to_vec())?, old);
-            assert_eq!(cx.storage_get(b"k")?.as_deref(), Some(&b"new"[..]));
-            assert_eq!(cx.storage_remove(b"big")?.map(|v| v.len()), Some(40));
-            assert_eq!(cx.storage_remove(b"none")?, None);
-            Ok(vec![WasmValue::I64(1)])
-        },
-    );
+    let (mut h, f) = embedded(i64_sig(0, 1), |cx, _| {
+        let old = cx.storage_get(b"k")?;
+        assert_eq!(old.as_deref(), Some(&b"old"[..]));
+        assert_eq!(cx.storage_set(b"k", b"new".to_vec())?, old);
+        assert_eq!(cx.storage_get(b"k")?.as_deref(), Some(&b"new"[..]));
+        assert_eq!(cx.storage_remove(b"big")?.map(|v| v.len()), Some(40));
+        assert_eq!(cx.storage_remove(b"none")?, None);
+        Ok(vec![WasmValue::I64(1)])
+    });
     h.call_import(f, &[], &mut [WasmValue::I64(0)]).unwrap();
     // The storage operations charge nothing of their own.
     assert_eq!(h.used(), 100);
@@ -1377,8 +1366,7 @@ fn an_embedder_function_is_held_to_the_storage_limits() {
             op(cx)?;
             Ok(vec![])
         });
-        assert_eq!(h.call_import(f, &[], &mut []), Err(HostAbort));
-        assert_eq!(h.error(), Some(error.into()));
+        h.import_fails(f, &[], &mut [], error);
     }
 
     // The write bound is shared with the guest's storage_write.
@@ -1454,8 +1442,7 @@ fn an_embedder_function_is_held_to_the_log_event_and_register_limits() {
             op(cx)?;
             Ok(vec![])
         });
-        assert_eq!(h.call_import(f, &[], &mut []), Err(HostAbort));
-        assert_eq!(h.error(), Some(error.clone().into()));
+        h.import_fails(f, &[], &mut [], error.clone());
         assert_eq!(
             (h.state.logs.len(), h.state.events.len()),
             (logs, events),
@@ -1485,18 +1472,14 @@ fn an_embedder_function_is_held_to_the_log_event_and_register_limits() {
 
 #[test]
 fn an_embedder_error_is_a_host_error_with_its_message() {
-    let (mut h, f) = embedder(
-        ExecutionContext::default().gas(GAS),
-        i64_sig(0, 1),
-        |_, _| Err(HostFnError::new("no such account")),
-    );
-    assert_eq!(
-        h.call_import(f, &[], &mut [WasmValue::I64(0)]),
-        Err(HostAbort)
-    );
-    assert_eq!(
-        h.error(),
-        Some(HostError::Embedder("no such account".into()).into())
+    let (mut h, f) = embedded(i64_sig(0, 1), |_, _| {
+        Err(HostFnError::new("no such account"))
+    });
+    h.import_fails(
+        f,
+        &[],
+        &mut [WasmValue::I64(0)],
+        HostError::Embedder("no such account".into()),
     );
     assert_eq!(h.used(), 100);
 }
@@ -1505,14 +1488,10 @@ fn an_embedder_error_is_a_host_error_with_its_message() {
 fn a_panicking_embedder_function_is_a_host_panic_and_the_process_lives() {
     let ran = Arc::new(AtomicUsize::new(0));
     let counter = ran.clone();
-    let (mut h, f) = embedder(
-        ExecutionContext::default().gas(GAS),
-        i64_sig(0, 0),
-        move |_, _| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            panic!("kaboom {}", 42)
-        },
-    );
+    let (mut h, f) = embedded(i64_sig(0, 0), move |_, _| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        panic!("kaboom {}", 42)
+    });
     assert_eq!(h.call_import(f, &[], &mut []), Err(HostAbort));
     assert_eq!(
         h.error(),
@@ -1534,11 +1513,7 @@ fn results_of_the_wrong_type_or_count_are_an_embedder_error() {
         || vec![WasmValue::I64(1), WasmValue::I64(2)],
     ];
     for give in returns {
-        let (mut h, f) = embedder(
-            ExecutionContext::default().gas(GAS),
-            i64_sig(0, 1),
-            move |_, _| Ok(give()),
-        );
+        let (mut h, f) = embedded(i64_sig(0, 1), move |_, _| Ok(give()));
         let mut results = [WasmValue::I64(7)];
         assert_eq!(h.call_import(f, &[], &mut results), Err(HostAbort));
         assert!(
@@ -1552,11 +1527,7 @@ fn results_of_the_wrong_type_or_count_are_an_embedder_error() {
 
 #[test]
 fn arguments_of_the_wrong_type_or_an_unknown_index_break_the_backend_contract() {
-    let (mut h, f) = embedder(
-        ExecutionContext::default().gas(GAS),
-        i64_sig(1, 0),
-        |_, _| Ok(vec![]),
-    );
+    let (mut h, f) = embedded(i64_sig(1, 0), |_, _| Ok(vec![]));
     assert_eq!(
         h.call_import(f, &[WasmValue::F64(0)], &mut []),
         Err(HostAbort)
@@ -1567,11 +1538,7 @@ fn arguments_of_the_wrong_type_or_an_unknown_index_break_the_backend_contract() 
     ));
     assert_eq!(h.used(), 0);
 
-    let (mut h, f) = embedder(
-        ExecutionContext::default().gas(GAS),
-        i64_sig(0, 0),
-        |_, _| Ok(vec![]),
-    );
+    let (mut h, f) = embedded(i64_sig(0, 0), |_, _| Ok(vec![]));
     assert_eq!(h.call_import(f + 1, &[], &mut []), Err(HostAbort));
     assert!(matches!(
         &h.state.abort,
