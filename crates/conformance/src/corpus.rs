@@ -9,17 +9,51 @@
 use host_abi::HostFunction;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
-use runtime::{ExecutionContext, GasSchedule, Limits, ModuleLimits};
+use std::sync::Arc;
+
+use runtime::{
+    ExecutionContext, GasSchedule, HostError, Limits, ModuleLimits, RejectionKind, TrapKind,
+};
 
 use crate::expect::Expect;
 use crate::runner::{Invocation, guest_bytes};
 
+/// A guest of `crates/conformance/guests/`, embedded in the binary:
+/// `guest!("name")` is `guests/name.wat`, `guest!(c "name")` the C guest
+/// `guests/c/name.wasm` (built by `guests/c/build.sh`). The one macro for
+/// every corpus file (defined before the submodules, so they see it).
+macro_rules! guest {
+    ($name:literal) => {
+        $crate::corpus::Guest::File(
+            concat!($name, ".wat"),
+            include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/guests/",
+                $name,
+                ".wat"
+            )),
+        )
+    };
+    (c $name:literal) => {
+        $crate::corpus::Guest::Bytes(include_bytes!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/guests/c/",
+            $name,
+            ".wasm"
+        )))
+    };
+}
+
 mod adversarial;
 mod apps;
 mod determinism;
+pub mod shape;
+mod static_limits;
 use adversarial::adversarial_cases;
 use apps::app_cases;
 use determinism::determinism_cases;
+use shape::ModuleShape;
+use static_limits::static_limit_cases;
 
 /// Where a case's module comes from.
 #[derive(Clone, Debug)]
@@ -33,6 +67,9 @@ pub enum Guest {
     /// A module generated in Rust (too big or too odd for WAT): a name for
     /// tables and the generator.
     Generated(&'static str, fn() -> Vec<u8>),
+    /// A module described by a [`ModuleShape`], built when it runs: a name
+    /// for tables and the shape.
+    Shape(&'static str, Arc<ModuleShape>),
 }
 
 impl Guest {
@@ -51,6 +88,7 @@ impl Guest {
             }
             Guest::Bytes(bytes) => bytes.to_vec(),
             Guest::Generated(_, generate) => generate(),
+            Guest::Shape(_, shape) => shape.build(),
         }
     }
 
@@ -60,18 +98,9 @@ impl Guest {
             Guest::File(name, _) => name,
             Guest::Wat(_) => "(inline)",
             Guest::Bytes(_) => "(bytes)",
-            Guest::Generated(name, _) => name,
+            Guest::Generated(name, _) | Guest::Shape(name, _) => name,
         }
     }
-}
-
-macro_rules! guest {
-    ($name:literal) => {
-        Guest::File(
-            concat!($name, ".wat"),
-            include_str!(concat!("../guests/", $name, ".wat")),
-        )
-    };
 }
 
 /// One corpus case.
@@ -211,7 +240,8 @@ fn register_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Ca
             "registers.read_unset",
             g(),
             "read_unset",
-            Expect::host_error("InvalidRegisterId").gas(2 * o.simple + o.call + base(ReadRegister)),
+            Expect::host_error(HostError::InvalidRegisterId)
+                .gas(2 * o.simple + o.call + base(ReadRegister)),
         ),
         Case::new(
             "registers.write_read",
@@ -223,13 +253,13 @@ fn register_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Ca
             "registers.read_out_of_bounds",
             g(),
             "read_out_of_bounds",
-            Expect::host_error("MemoryAccessViolation"),
+            Expect::host_error(HostError::MemoryAccessViolation),
         ),
         Case::new(
             "registers.write_overflowing_range",
             g(),
             "write_overflowing_range",
-            Expect::host_error("MemoryAccessViolation")
+            Expect::host_error(HostError::MemoryAccessViolation)
                 .gas(3 * o.simple + o.call + base(WriteRegister)),
         ),
         Case::new(
@@ -242,7 +272,7 @@ fn register_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Ca
             "registers.empty_past_end",
             g(),
             "empty_past_end",
-            Expect::host_error("MemoryAccessViolation"),
+            Expect::host_error(HostError::MemoryAccessViolation),
         ),
         // 64 registers fit, the 65th does not: its base gas is charged,
         // its per-byte gas is not (limits come first). Each iteration's
@@ -251,7 +281,7 @@ fn register_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Ca
             "registers.too_many",
             g(),
             "many_registers",
-            Expect::host_error("TooManyRegisters").gas(
+            Expect::host_error(HostError::TooManyRegisters).gas(
                 65 * (8 * o.simple + o.call) + 65 * base(WriteRegister) + 64 * s.memory_read_byte,
             ),
         ),
@@ -259,14 +289,14 @@ fn register_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Ca
             "registers.size_exceeded",
             g(),
             "big_register",
-            Expect::host_error("RegisterSizeExceeded"),
+            Expect::host_error(HostError::RegisterSizeExceeded),
         )
         .limits(|l| l.execution.max_register_size = 10),
         Case::new(
             "registers.memory_exceeded",
             g(),
             "registers_memory",
-            Expect::host_error("RegistersMemoryExceeded"),
+            Expect::host_error(HostError::RegistersMemoryExceeded),
         )
         .limits(|l| l.execution.max_registers_memory = 20),
     ]
@@ -353,7 +383,7 @@ fn storage_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
             "storage.write_then_trap",
             g(),
             "write_then_trap",
-            Expect::trap("Unreachable"),
+            Expect::trap(TrapKind::Unreachable),
         )
         .state(&[(b"k", b"v")]),
         Case::new(
@@ -362,33 +392,34 @@ fn storage_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
             "long_key",
             // The block (with the `drop` after the failing call) is charged
             // before it runs.
-            Expect::host_error("KeyLengthExceeded").gas(6 * o.simple + o.call + base(StorageWrite)),
+            Expect::host_error(HostError::KeyLengthExceeded)
+                .gas(6 * o.simple + o.call + base(StorageWrite)),
         )
         .limits(|l| l.execution.max_key_len = 4),
         Case::new(
             "storage.value_length_exceeded",
             g(),
             "long_value",
-            Expect::host_error("ValueLengthExceeded"),
+            Expect::host_error(HostError::ValueLengthExceeded),
         )
         .limits(|l| l.execution.max_value_len = 4),
         Case::new(
             "storage.key_out_of_bounds",
             g(),
             "key_out_of_bounds",
-            Expect::host_error("MemoryAccessViolation"),
+            Expect::host_error(HostError::MemoryAccessViolation),
         ),
         Case::new(
             "storage.value_overflowing_range",
             g(),
             "value_overflowing_range",
-            Expect::host_error("MemoryAccessViolation"),
+            Expect::host_error(HostError::MemoryAccessViolation),
         ),
         Case::new(
             "storage.huge_length",
             g(),
             "huge_length",
-            Expect::host_error("MemoryAccessViolation")
+            Expect::host_error(HostError::MemoryAccessViolation)
                 .gas(3 * o.simple + o.call + base(StorageHasKey)),
         ),
         Case::new(
@@ -430,19 +461,19 @@ fn log_and_event_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> V
             "logs.bad_utf8",
             g(),
             "log_bad_utf8",
-            Expect::host_error("BadUtf8").logs(["hello"]),
+            Expect::host_error(HostError::BadUtf8).logs(["hello"]),
         ),
         Case::new(
             "logs.too_many",
             g(),
             "log_forever",
-            Expect::host_error("TooManyLogs").logs(vec!["hello"; 100]),
+            Expect::host_error(HostError::TooManyLogs).logs(vec!["hello"; 100]),
         ),
         Case::new(
             "logs.total_length_exceeded",
             g(),
             "log_forever",
-            Expect::host_error("TotalLogLengthExceeded").logs(["hello", "hello"]),
+            Expect::host_error(HostError::TotalLogLengthExceeded).logs(["hello", "hello"]),
         )
         .limits(|l| l.execution.max_total_log_len = 12),
         Case::new(
@@ -457,13 +488,13 @@ fn log_and_event_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> V
             "events.bad_utf8_kind",
             g(),
             "event_bad_utf8_kind",
-            Expect::host_error("BadUtf8"),
+            Expect::host_error(HostError::BadUtf8),
         ),
         Case::new(
             "events.too_many",
             g(),
             "event_forever",
-            Expect::host_error("TooManyEvents"),
+            Expect::host_error(HostError::TooManyEvents),
         ),
         Case::new(
             "events.kind_and_data_at_limit",
@@ -476,14 +507,14 @@ fn log_and_event_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> V
             "events.kind_and_data_over_limit",
             g(),
             "event_13_bytes",
-            Expect::host_error("EventDataLengthExceeded"),
+            Expect::host_error(HostError::EventDataLengthExceeded),
         )
         .limits(|l| l.execution.max_event_len = 12),
         Case::new(
             "events.dropped_on_trap",
             g(),
             "event_then_trap",
-            Expect::trap("Unreachable").logs(["hello"]),
+            Expect::trap(TrapKind::Unreachable).logs(["hello"]),
         ),
         Case::new(
             "panic.message",
@@ -501,13 +532,13 @@ fn log_and_event_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> V
             "panic.bad_utf8",
             g(),
             "panic_bad_utf8",
-            Expect::host_error("BadUtf8"),
+            Expect::host_error(HostError::BadUtf8),
         ),
         Case::new(
             "panic.out_of_bounds",
             g(),
             "panic_out_of_bounds",
-            Expect::host_error("MemoryAccessViolation"),
+            Expect::host_error(HostError::MemoryAccessViolation),
         ),
         Case::new(
             "return.twice",
@@ -566,7 +597,7 @@ fn misc_host_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<C
             "random.out_of_bounds",
             g(),
             "random_out_of_bounds",
-            Expect::host_error("MemoryAccessViolation"),
+            Expect::host_error(HostError::MemoryAccessViolation),
         ),
         time,
         Case::new(
@@ -584,7 +615,7 @@ fn misc_host_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<C
             "gas.exhausted_in_host_calls",
             g(),
             "burn_gas",
-            Expect::trap("GasExhausted").gas(10_000),
+            Expect::trap(TrapKind::GasExhausted).gas(10_000),
         )
         .limits(|l| l.execution.gas = 10_000),
         Case::new(
@@ -610,13 +641,16 @@ fn misc_host_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<C
 fn trap_cases() -> Vec<Case> {
     let g = || guest!("traps");
     let mut cases: Vec<Case> = [
-        ("memory_out_of_bounds", "MemoryOutOfBounds"),
-        ("table_out_of_bounds", "TableOutOfBounds"),
-        ("indirect_call_to_null", "IndirectCallToNull"),
-        ("bad_signature", "BadSignature"),
-        ("integer_overflow", "IntegerOverflow"),
-        ("integer_division_by_zero", "IntegerDivisionByZero"),
-        ("bad_conversion_to_integer", "BadConversionToInteger"),
+        ("memory_out_of_bounds", TrapKind::MemoryOutOfBounds),
+        ("table_out_of_bounds", TrapKind::TableOutOfBounds),
+        ("indirect_call_to_null", TrapKind::IndirectCallToNull),
+        ("bad_signature", TrapKind::BadSignature),
+        ("integer_overflow", TrapKind::IntegerOverflow),
+        ("integer_division_by_zero", TrapKind::IntegerDivisionByZero),
+        (
+            "bad_conversion_to_integer",
+            TrapKind::BadConversionToInteger,
+        ),
     ]
     .into_iter()
     .map(|(export, kind)| Case::new(&format!("traps.{export}"), g(), export, Expect::trap(kind)))
@@ -626,7 +660,7 @@ fn trap_cases() -> Vec<Case> {
             "traps.unreachable",
             g(),
             "unreachable",
-            Expect::trap("Unreachable").logs(["before"]),
+            Expect::trap(TrapKind::Unreachable).logs(["before"]),
         ),
         Case::new(
             "memory.grow_past_limit_returns_minus_one",
@@ -638,7 +672,7 @@ fn trap_cases() -> Vec<Case> {
             "start.trap_is_the_call_trap",
             guest!("start_trap"),
             "main",
-            Expect::trap("Unreachable").logs(["start"]),
+            Expect::trap(TrapKind::Unreachable).logs(["start"]),
         ),
         Case::new(
             "start.runs_before_the_call",
@@ -655,20 +689,20 @@ fn trap_cases() -> Vec<Case> {
                 r#"(module (table 1 funcref) (func $f) (elem (i32.const 5) $f) (func (export "main")))"#,
             ),
             "main",
-            Expect::trap("TableOutOfBounds"),
+            Expect::trap(TrapKind::TableOutOfBounds),
         ),
         Case::new(
             "start.data_segment_out_of_bounds",
             guest!("data_out_of_bounds"),
             "main",
-            Expect::trap("MemoryOutOfBounds"),
+            Expect::trap(TrapKind::MemoryOutOfBounds),
         ),
     ]);
     cases
 }
 
 fn rejection_cases() -> Vec<Case> {
-    let r = |name: &str, wat: &'static str, call: &'static str, kind: &'static str| {
+    let r = |name: &str, wat: &'static str, call: &'static str, kind: RejectionKind| {
         Case::new(name, Guest::Wat(wat), call, Expect::rejected(kind))
     };
     vec![
@@ -676,55 +710,55 @@ fn rejection_cases() -> Vec<Case> {
             "reject.missing_memory_export",
             r#"(module (import "env" "log_utf8" (func (param i64 i64))) (memory 1) (func (export "main")))"#,
             "main",
-            "MissingMemoryExport",
+            RejectionKind::MissingMemoryExport,
         ),
         r(
             "reject.unknown_function",
             r#"(module (import "env" "exit" (func (param i64))) (func (export "main")))"#,
             "main",
-            "UnknownImport",
+            RejectionKind::UnknownImport,
         ),
         r(
             "reject.unknown_module",
             r#"(module (import "wasi" "time_now" (func (result i64))) (func (export "main")))"#,
             "main",
-            "UnknownImport",
+            RejectionKind::UnknownImport,
         ),
         r(
             "reject.imported_memory",
             r#"(module (import "env" "memory" (memory 1)) (func (export "main")))"#,
             "main",
-            "UnknownImport",
+            RejectionKind::UnknownImport,
         ),
         r(
             "reject.mistyped_import",
             r#"(module (import "env" "time_now" (func (result i32))) (func (export "main")))"#,
             "main",
-            "MistypedImport",
+            RejectionKind::MistypedImport,
         ),
         r(
             "reject.missing_export",
             r#"(module (func (export "main")))"#,
             "nope",
-            "MissingExport",
+            RejectionKind::MissingExport,
         ),
         r(
             "reject.export_with_params",
             r#"(module (func (export "main") (param i32)))"#,
             "main",
-            "MissingExport",
+            RejectionKind::MissingExport,
         ),
         r(
             "reject.export_is_not_a_function",
             r#"(module (memory (export "main") 1))"#,
             "main",
-            "MissingExport",
+            RejectionKind::MissingExport,
         ),
         r(
             "reject.simd",
             r#"(module (func (export "main") (drop (v128.const i64x2 0 0))))"#,
             "main",
-            "DisallowedFeature",
+            RejectionKind::DisallowedFeature,
         ),
         Case::new(
             "reject.relaxed_simd",
@@ -732,13 +766,13 @@ fn rejection_cases() -> Vec<Case> {
                 r#"(module (func (export "main") (drop (i32x4.relaxed_trunc_f32x4_s (v128.const i64x2 0 0)))))"#,
             ),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
         Case::new(
             "reject.shared_memory",
             Guest::Wat(r#"(module (memory 1 1 shared) (func (export "main")))"#),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
         Case::new(
             "reject.atomics",
@@ -746,13 +780,13 @@ fn rejection_cases() -> Vec<Case> {
                 r#"(module (memory 1 1) (func (export "main") (drop (i32.atomic.load (i32.const 0)))))"#,
             ),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
         Case::new(
             "reject.reference_types_externref",
             Guest::Wat(r#"(module (func (export "main") (param externref)))"#),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
         Case::new(
             "reject.reference_types_table_get",
@@ -760,13 +794,13 @@ fn rejection_cases() -> Vec<Case> {
                 r#"(module (table 1 funcref) (func (export "main") (drop (table.get 0 (i32.const 0)))))"#,
             ),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
         Case::new(
             "reject.multiple_tables",
             Guest::Wat(r#"(module (table 1 funcref) (table 1 funcref) (func (export "main")))"#),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         )
         // Past the static table limit, so that validation names the feature.
         .limits(|l| l.module.max_tables = 2),
@@ -774,13 +808,13 @@ fn rejection_cases() -> Vec<Case> {
             "reject.tail_call",
             Guest::Wat(r#"(module (func $f) (func (export "main") (return_call $f)))"#),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
         Case::new(
             "reject.exceptions",
             Guest::Wat(r#"(module (tag $t) (func (export "main") (throw $t)))"#),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
         Case::new(
             "reject.gc",
@@ -788,19 +822,19 @@ fn rejection_cases() -> Vec<Case> {
                 r#"(module (type $s (struct (field i32))) (func (export "main") (drop (struct.new_default $s))))"#,
             ),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
         Case::new(
             "reject.memory64",
             Guest::Wat(r#"(module (memory i64 1) (func (export "main")))"#),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
         Case::new(
             "reject.multi_memory",
             Guest::Wat(r#"(module (memory 1) (memory 1) (func (export "main")))"#),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
         Case::new(
             "reject.extended_const",
@@ -808,116 +842,25 @@ fn rejection_cases() -> Vec<Case> {
                 r#"(module (global i32 (i32.add (i32.const 1) (i32.const 2))) (func (export "main")))"#,
             ),
             "main",
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
         Case::new(
             "reject.component",
             Guest::Bytes(b"\0asm\x0d\0\x01\0"),
             "main",
-            Expect::rejected("DisallowedFeature").naming("component"),
+            Expect::rejected(RejectionKind::DisallowedFeature).naming("component"),
         ),
         Case::new(
             "reject.malformed",
             Guest::Bytes(b"\0asm\x01\0\0\0\xff"),
             "main",
-            Expect::rejected("MalformedModule"),
+            Expect::rejected(RejectionKind::MalformedModule),
         ),
         Case::new(
             "reject.not_wasm",
             Guest::Bytes(b"\0asm\x02\0\0\0"),
             "main",
-            Expect::rejected("MalformedModule"),
-        ),
-    ]
-}
-
-/// One rejection per static limit of [`Limits`], each just over a limit
-/// lowered for the case, each naming the limit.
-fn static_limit_cases() -> Vec<Case> {
-    let limit = |name: &'static str, wat: &'static str, change: fn(&mut Limits)| {
-        Case::new(
-            &format!("limits.{name}"),
-            Guest::Wat(wat),
-            "main",
-            Expect::rejected("StaticLimitExceeded").naming(name),
-        )
-        .limits(change)
-    };
-    vec![
-        limit(
-            "max_module_size",
-            r#"(module (func (export "main")))"#,
-            |l| l.module.max_module_size = 16,
-        ),
-        limit(
-            "max_function_body_size",
-            r#"(module (func (export "main") (drop (i64.const 1)) (drop (i64.const 2)) (drop (i64.const 3))))"#,
-            |l| l.module.max_function_body_size = 8,
-        ),
-        limit(
-            "max_functions",
-            r#"(module (import "env" "time_now" (func (result i64))) (func) (func (export "main")))"#,
-            |l| l.module.max_functions = 2,
-        ),
-        limit(
-            "max_params",
-            r#"(module (func (param i32 i32 i32)) (func (export "main")))"#,
-            |l| l.module.max_params = 2,
-        ),
-        limit(
-            "max_results",
-            r#"(module (func (result i32 i32) i32.const 0 i32.const 0) (func (export "main")))"#,
-            |l| l.module.max_results = 1,
-        ),
-        limit(
-            "max_locals",
-            r#"(module (func (export "main") (local i32 i64) (local f32 f64)))"#,
-            |l| l.module.max_locals = 3,
-        ),
-        limit(
-            "max_globals",
-            r#"(module (global i32 (i32.const 0)) (global i32 (i32.const 0)) (func (export "main")))"#,
-            |l| l.module.max_globals = 1,
-        ),
-        limit(
-            "max_types",
-            r#"(module (type (func (param i32))) (func (export "main")))"#,
-            |l| l.module.max_types = 1,
-        ),
-        limit(
-            "max_tables",
-            r#"(module (table 1 funcref) (func (export "main")))"#,
-            |l| l.module.max_tables = 0,
-        ),
-        limit(
-            "max_table_size",
-            r#"(module (table 11 funcref) (func (export "main")))"#,
-            |l| l.module.max_table_size = 10,
-        ),
-        limit(
-            "max_data_segments",
-            r#"(module (memory 1) (data (i32.const 0) "a") (data (i32.const 1) "b") (func (export "main")))"#,
-            |l| l.module.max_data_segments = 1,
-        ),
-        limit(
-            "max_element_segments",
-            r#"(module (table 2 funcref) (func $f) (elem (i32.const 0) $f) (elem (i32.const 1) $f) (func (export "main")))"#,
-            |l| l.module.max_element_segments = 1,
-        ),
-        limit(
-            "max_imports",
-            r#"(module (import "env" "time_now" (func (result i64))) (import "env" "gas_left" (func (result i64))) (func (export "main")))"#,
-            |l| l.module.max_imports = 1,
-        ),
-        limit(
-            "max_exports",
-            r#"(module (func (export "main")) (func (export "other")))"#,
-            |l| l.module.max_exports = 1,
-        ),
-        limit(
-            "max_memory_pages",
-            r#"(module (memory 3) (func (export "main")))"#,
-            |l| l.module.max_memory_pages = 2,
+            Expect::rejected(RejectionKind::MalformedModule),
         ),
     ]
 }

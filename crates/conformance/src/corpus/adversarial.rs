@@ -7,34 +7,25 @@
 //! harness also checks that a failed call leaves the pre-state as it was.
 //!
 //! Modules too big or too odd for WAT (ten thousand functions, a local
-//! count of `u32::MAX`) are generated here with `wasm-encoder`.
+//! count of `u32::MAX`) are [`ModuleShape`]s, data built by one builder.
+//! The bombs right at and one past each default static limit are rows of
+//! the static-limit table (`corpus/static_limits.rs`).
+
+use std::sync::Arc;
 
 use host_abi::HostFunction;
-use runtime::{Event, FRAME_OVERHEAD, GasSchedule, Limits};
-use wasm_encoder::{
-    CodeSection, ConstExpr, CustomSection, DataSection, ElementSection, Elements, EntityType,
-    ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType, ImportSection,
-    Instruction, MemorySection, MemoryType, Module, RefType, TableSection, TableType, TypeSection,
-    ValType,
-};
+use runtime::{Event, GasSchedule, HostError, Limits, RejectionKind, TrapKind};
+use wasm_encoder::{BlockType, Instruction, ValType};
 
+use super::shape::{FuncShape, ModuleShape};
 use super::{Case, Guest, kv, le};
 use crate::expect::Expect;
 
-macro_rules! guest {
-    ($name:literal) => {
-        Guest::File(
-            concat!($name, ".wat"),
-            include_str!(concat!("../../guests/", $name, ".wat")),
-        )
-    };
-}
-
 /// The adversarial cases.
 pub(super) fn adversarial_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
-    let mut cases = bomb_cases(s);
+    let mut cases = bomb_cases();
     cases.extend(memory_and_table_cases(s));
-    cases.extend(loop_and_recursion_cases(s));
+    cases.extend(loop_and_recursion_cases());
     cases.extend(start_cases());
     cases.extend(pointer_cases(s, base));
     cases.extend(utf8_cases());
@@ -52,11 +43,11 @@ fn wat(name: &str, text: &'static str, expect: Expect) -> Case {
     Case::new(&format!("adv.{name}"), Guest::Wat(text), "main", expect)
 }
 
-/// A case calling "main" of a generated module.
-fn generated(name: &'static str, generate: fn() -> Vec<u8>, expect: Expect) -> Case {
+/// A case calling "main" of a module of this shape.
+fn shaped(name: &'static str, shape: ModuleShape, expect: Expect) -> Case {
     Case::new(
         &format!("adv.{name}"),
-        Guest::Generated(name, generate),
+        Guest::Shape(name, Arc::new(shape)),
         "main",
         expect,
     )
@@ -64,511 +55,124 @@ fn generated(name: &'static str, generate: fn() -> Vec<u8>, expect: Expect) -> C
 
 /// A rejection for a static limit, naming it.
 fn over(limit: &'static str) -> Expect {
-    Expect::rejected("StaticLimitExceeded").naming(limit)
+    Expect::rejected(RejectionKind::StaticLimitExceeded).naming(limit)
 }
 
 /// The pre-state the cases that write `k` before failing start from.
 const PRE: &[(&[u8], &[u8])] = &[(b"k", b"old"), (b"z", b"other")];
 
 // ---------------------------------------------------------------------------
-// Generated modules
+// Compile bombs and deep stacks
 
-/// A body that does nothing.
-fn empty_body() -> Function {
-    let mut f = Function::new([]);
-    f.instruction(&Instruction::End);
-    f
-}
-
-/// Type 0 is `[] -> []`, type 1 `[] -> [i64]` (time_now); `imports`
-/// imports of time_now, then `defined` empty functions of type 0, the first
-/// exported as "main".
-fn functions_module(imports: u32, defined: u32) -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    types.ty().function([], [ValType::I64]);
-    m.section(&types);
-    if imports > 0 {
-        let mut section = ImportSection::new();
-        for _ in 0..imports {
-            section.import("env", "time_now", EntityType::Function(1));
-        }
-        m.section(&section);
-    }
-    let mut functions = FunctionSection::new();
-    for _ in 0..defined {
-        functions.function(0);
-    }
-    m.section(&functions);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, imports);
-    m.section(&exports);
-    let mut code = CodeSection::new();
-    for _ in 0..defined {
-        code.function(&empty_body());
-    }
-    m.section(&code);
-    m.finish()
-}
-
-/// One exported `[] -> []` function "main" with the given locals and body
-/// (which must end with `end`).
-fn one_function(locals: Vec<(u32, ValType)>, body: &[Instruction<'_>]) -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    m.section(&types);
-    let mut functions = FunctionSection::new();
-    functions.function(0);
-    m.section(&functions);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, 0);
-    m.section(&exports);
-    let mut code = CodeSection::new();
-    let mut f = Function::new(locals);
-    for i in body {
-        f.instruction(i);
-    }
-    code.function(&f);
-    m.section(&code);
-    m.finish()
-}
-
-fn gen_many_functions() -> Vec<u8> {
-    functions_module(0, 10_001)
-}
-
-/// Imported functions count: 3 imports + 9 998 defined = 10 001.
-fn gen_functions_with_imports() -> Vec<u8> {
-    functions_module(3, 9_998)
-}
-
-/// Just under the limits: 3 imports + 9 997 defined = 10 000 functions.
-fn gen_functions_at_limit() -> Vec<u8> {
-    functions_module(3, 9_997)
-}
-
-fn gen_many_imports() -> Vec<u8> {
-    functions_module(129, 1)
-}
-
-/// CosmWasm's CWA-2023-004: one type with a thousand parameters, shared by
-/// five thousand functions.
-fn gen_wide_type_shared() -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    types.ty().function(vec![ValType::I64; 1000], []);
-    m.section(&types);
-    let mut functions = FunctionSection::new();
-    functions.function(0);
-    for _ in 0..5000 {
-        functions.function(1);
-    }
-    m.section(&functions);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, 0);
-    m.section(&exports);
-    let mut code = CodeSection::new();
-    for _ in 0..5001 {
-        code.function(&empty_body());
-    }
-    m.section(&code);
-    m.finish()
-}
-
-fn gen_many_types() -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    for i in 0..1024u32 {
-        let params = if i % 2 == 0 {
-            ValType::I32
-        } else {
-            ValType::F64
-        };
-        types.ty().function(vec![params; (i % 8) as usize], []);
-    }
-    m.section(&types);
-    let mut functions = FunctionSection::new();
-    functions.function(0);
-    m.section(&functions);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, 0);
-    m.section(&exports);
-    let mut code = CodeSection::new();
-    code.function(&empty_body());
-    m.section(&code);
-    m.finish()
-}
-
-/// One group of `u32::MAX` locals.
-fn gen_locals_u32_max() -> Vec<u8> {
-    one_function(vec![(u32::MAX, ValType::I64)], &[Instruction::End])
-}
-
-/// 4 097 groups of one local each.
-fn gen_locals_in_groups() -> Vec<u8> {
-    let locals = (0..4097)
-        .map(|i| {
-            (
-                1,
-                if i % 2 == 0 {
-                    ValType::I32
-                } else {
-                    ValType::F32
+fn bomb_cases() -> Vec<Case> {
+    use Instruction::{Block, Call, Drop, End, I32Const, I64Const, LocalGet, Nop};
+    // "main" calls $f (function 1), of type `ty`, with `args` on the stack;
+    // $f calls itself with `own` on the stack.
+    let recursion =
+        |locals, args: Vec<Instruction<'static>>, ty, own: Vec<Instruction<'static>>| {
+            let body = |mut ops: Vec<Instruction<'static>>| {
+                ops.push(Call(1));
+                ops.into_iter().map(|i| (i, 1)).collect()
+            };
+            vec![
+                FuncShape {
+                    body: body(args),
+                    ..FuncShape::default()
                 },
-            )
-        })
-        .collect();
-    one_function(locals, &[Instruction::End])
-}
-
-fn gen_many_globals() -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    m.section(&types);
-    let mut functions = FunctionSection::new();
-    functions.function(0);
-    m.section(&functions);
-    let mut globals = GlobalSection::new();
-    for i in 0..1025 {
-        globals.global(
-            GlobalType {
-                val_type: ValType::I32,
-                mutable: true,
-                shared: false,
-            },
-            &ConstExpr::i32_const(i),
-        );
-    }
-    m.section(&globals);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, 0);
-    m.section(&exports);
-    let mut code = CodeSection::new();
-    code.function(&empty_body());
-    m.section(&code);
-    m.finish()
-}
-
-fn gen_many_exports() -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    m.section(&types);
-    let mut functions = FunctionSection::new();
-    functions.function(0);
-    m.section(&functions);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, 0);
-    for i in 0..1024 {
-        exports.export(&format!("f{i}"), ExportKind::Func, 0);
-    }
-    m.section(&exports);
-    let mut code = CodeSection::new();
-    code.function(&empty_body());
-    m.section(&code);
-    m.finish()
-}
-
-/// A memory of one page with `segments` one-byte data segments.
-fn gen_many_data_segments() -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    m.section(&types);
-    let mut functions = FunctionSection::new();
-    functions.function(0);
-    m.section(&functions);
-    let mut memories = MemorySection::new();
-    memories.memory(pages(1));
-    m.section(&memories);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, 0);
-    m.section(&exports);
-    let mut code = CodeSection::new();
-    code.function(&empty_body());
-    m.section(&code);
-    let mut data = DataSection::new();
-    for i in 0..1025 {
-        data.active(0, &ConstExpr::i32_const(i), [0xab]);
-    }
-    m.section(&data);
-    m.finish()
-}
-
-fn gen_many_element_segments() -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    m.section(&types);
-    let mut functions = FunctionSection::new();
-    functions.function(0);
-    m.section(&functions);
-    let mut tables = TableSection::new();
-    tables.table(funcref_table(2000, None));
-    m.section(&tables);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, 0);
-    m.section(&exports);
-    let mut elements = ElementSection::new();
-    for i in 0..1025 {
-        elements.active(
-            None,
-            &ConstExpr::i32_const(i),
-            Elements::Functions(std::borrow::Cow::Borrowed(&[0])),
-        );
-    }
-    m.section(&elements);
-    let mut code = CodeSection::new();
-    code.function(&empty_body());
-    m.section(&code);
-    m.finish()
-}
-
-/// A body of 300 000 `nop`s (over 256 KiB).
-fn gen_huge_body() -> Vec<u8> {
-    let mut body = vec![Instruction::Nop; 300_000];
-    body.push(Instruction::End);
-    one_function(Vec::new(), &body)
-}
-
-/// A valid module carrying a 5 MiB custom section (over 4 MiB).
-fn gen_huge_module() -> Vec<u8> {
-    let mut bytes = functions_module(0, 1);
-    let mut m = Module::new();
-    m.section(&CustomSection {
-        name: "padding".into(),
-        data: vec![0u8; 5 << 20].into(),
-    });
-    // A custom section may follow the others: append its encoding after the
-    // 8-byte header of a second module.
-    bytes.extend_from_slice(&m.finish()[8..]);
-    bytes
-}
-
-fn pages(minimum: u64) -> MemoryType {
-    MemoryType {
-        minimum,
-        maximum: None,
-        memory64: false,
-        shared: false,
-        page_size_log2: None,
-    }
-}
-
-fn funcref_table(minimum: u64, maximum: Option<u64>) -> TableType {
-    TableType {
-        element_type: RefType::FUNCREF,
-        table64: false,
-        minimum,
-        maximum,
-        shared: false,
-    }
-}
-
-/// A memory whose minimum is `u32::MAX` pages.
-fn gen_memory_u32_max() -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    m.section(&types);
-    let mut functions = FunctionSection::new();
-    functions.function(0);
-    m.section(&functions);
-    let mut memories = MemorySection::new();
-    memories.memory(pages(u64::from(u32::MAX)));
-    m.section(&memories);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, 0);
-    exports.export("memory", ExportKind::Memory, 0);
-    m.section(&exports);
-    let mut code = CodeSection::new();
-    code.function(&empty_body());
-    m.section(&code);
-    m.finish()
-}
-
-/// A table whose minimum is `u32::MAX` elements.
-fn gen_table_u32_max() -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    m.section(&types);
-    let mut functions = FunctionSection::new();
-    functions.function(0);
-    m.section(&functions);
-    let mut tables = TableSection::new();
-    tables.table(funcref_table(u64::from(u32::MAX), None));
-    m.section(&tables);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, 0);
-    m.section(&exports);
-    let mut code = CodeSection::new();
-    code.function(&empty_body());
-    m.section(&code);
-    m.finish()
-}
-
-/// Operand-stack height 20 000: 20 000 constants, then as many drops.
-fn gen_huge_operand_stack() -> Vec<u8> {
-    let mut body = vec![Instruction::I32Const(0); 20_000];
-    body.extend(vec![Instruction::Drop; 20_000]);
-    body.push(Instruction::End);
-    one_function(Vec::new(), &body)
-}
-
-/// 50 000 nested blocks: no operator but block structure, so no gas.
-fn gen_deep_nesting() -> Vec<u8> {
-    let mut body = vec![Instruction::Block(wasm_encoder::BlockType::Empty); 50_000];
-    body.extend(vec![Instruction::End; 50_000]);
-    body.push(Instruction::End);
-    one_function(Vec::new(), &body)
-}
-
-/// "main" calls $f (function 1), which declares 4 096 locals (the limit)
-/// and calls itself.
-fn gen_max_locals_recursion() -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    m.section(&types);
-    let mut functions = FunctionSection::new();
-    functions.function(0);
-    functions.function(0);
-    m.section(&functions);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, 0);
-    m.section(&exports);
-    let mut code = CodeSection::new();
-    let mut main = Function::new([]);
-    main.instruction(&Instruction::Call(1));
-    main.instruction(&Instruction::End);
-    code.function(&main);
-    let mut f = Function::new([(4096, ValType::I64)]);
-    f.instruction(&Instruction::Call(1));
-    f.instruction(&Instruction::End);
-    code.function(&f);
-    m.section(&code);
-    m.finish()
-}
-
-/// "main" calls $f (function 1) of 64 i64 parameters (the limit), which
-/// calls itself with its own parameters.
-fn gen_max_params_recursion() -> Vec<u8> {
-    let mut m = Module::new();
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    types.ty().function(vec![ValType::I64; 64], []);
-    m.section(&types);
-    let mut functions = FunctionSection::new();
-    functions.function(0);
-    functions.function(1);
-    m.section(&functions);
-    let mut exports = ExportSection::new();
-    exports.export("main", ExportKind::Func, 0);
-    m.section(&exports);
-    let mut code = CodeSection::new();
-    let mut main = Function::new([]);
-    for i in 0..64 {
-        main.instruction(&Instruction::I64Const(i));
-    }
-    main.instruction(&Instruction::Call(1));
-    main.instruction(&Instruction::End);
-    code.function(&main);
-    let mut f = Function::new([]);
-    for i in 0..64 {
-        f.instruction(&Instruction::LocalGet(i));
-    }
-    f.instruction(&Instruction::Call(1));
-    f.instruction(&Instruction::End);
-    code.function(&f);
-    m.section(&code);
-    m.finish()
-}
-
-/// The gas a chain of calls uses until the stack overflows: `first` is
-/// entered, then `next` over and over; each is `(entry block gas, stack
-/// cost)`. A function's entry block is charged, then its cost is added and
-/// checked (`height > limit`), as `runtime_core::prepare` instruments it.
-fn gas_to_overflow(limit: u32, first: (u64, u64), next: (u64, u64)) -> u64 {
-    let limit = u64::from(limit);
-    let (mut gas, mut height) = first;
-    while height <= limit {
-        gas += next.0;
-        height += next.1;
-    }
-    gas
-}
-
-fn bomb_cases(s: &GasSchedule) -> Vec<Case> {
-    let o = &s.operators;
-    let f = u64::from(FRAME_OVERHEAD);
-    let limit = Limits::default().module.max_stack_height;
+                FuncShape {
+                    ty,
+                    locals,
+                    body: body(own),
+                },
+            ]
+        };
     vec![
-        generated("many_functions", gen_many_functions, over("max_functions")),
-        generated(
-            "imported_functions_count",
-            gen_functions_with_imports,
+        shaped(
+            "many_functions",
+            ModuleShape::functions(10_001),
             over("max_functions"),
         ),
-        // 10 000 functions are allowed (and compile on every engine).
-        generated("functions_at_limit", gen_functions_at_limit, Expect::ok()),
-        generated("many_imports", gen_many_imports, over("max_imports")),
-        generated(
+        // CosmWasm's CWA-2023-004: one type with a thousand parameters,
+        // shared by five thousand functions.
+        shaped(
             "wide_type_shared_cwa_2023_004",
-            gen_wide_type_shared,
+            ModuleShape {
+                types: vec![(vec![ValType::I64; 1000], vec![])],
+                functions: std::iter::once(FuncShape::default())
+                    .chain(vec![FuncShape::of_type(1); 5000])
+                    .collect(),
+                ..ModuleShape::default()
+            },
             over("max_params"),
         ),
-        generated("many_types", gen_many_types, over("max_types")),
-        generated("locals_u32_max", gen_locals_u32_max, over("max_locals")),
-        generated("locals_in_groups", gen_locals_in_groups, over("max_locals")),
-        generated("many_globals", gen_many_globals, over("max_globals")),
-        generated("many_exports", gen_many_exports, over("max_exports")),
-        generated(
-            "many_data_segments",
-            gen_many_data_segments,
-            over("max_data_segments"),
+        // One group of `u32::MAX` locals.
+        shaped(
+            "locals_u32_max",
+            ModuleShape::main(FuncShape {
+                locals: vec![(u32::MAX, ValType::I64)],
+                ..FuncShape::default()
+            }),
+            over("max_locals"),
         ),
-        generated(
-            "many_element_segments",
-            gen_many_element_segments,
-            over("max_element_segments"),
+        // A body of 300 000 `nop`s (over 256 KiB).
+        shaped(
+            "huge_body",
+            ModuleShape::main(FuncShape::repeat(Nop, 300_000)),
+            over("max_function_body_size"),
         ),
-        generated("huge_body", gen_huge_body, over("max_function_body_size")),
-        generated("huge_module", gen_huge_module, over("max_module_size")),
-        wat(
-            "many_results",
-            r#"(module
-              (func (result i32 i32 i32 i32 i32 i32 i32 i32 i32)
-                (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)
-                (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))
-              (func (export "main")))"#,
-            over("max_results"),
+        // A valid module of 5 MiB, a custom section after "main" (over
+        // 4 MiB).
+        shaped(
+            "huge_module",
+            ModuleShape {
+                size: Some(5 << 20),
+                ..ModuleShape::default()
+            },
+            over("max_module_size"),
         ),
-        // The entry block (20 000 constants and 20 000 drops) is charged,
-        // then the frame's cost, 4 + 20 000, is over the limit.
-        generated(
+        // Operand-stack height 20 000: 20 000 constants, then as many
+        // drops. The entry block is charged, then the frame's cost, 4 +
+        // 20 000, is over the stack limit.
+        shaped(
             "huge_operand_stack",
-            gen_huge_operand_stack,
-            Expect::trap("StackOverflow"),
+            ModuleShape::main(FuncShape {
+                body: vec![(I32Const(0), 20_000), (Drop, 20_000)],
+                ..FuncShape::default()
+            }),
+            Expect::trap(TrapKind::StackOverflow),
         ),
-        generated("deep_block_nesting", gen_deep_nesting, Expect::ok().gas(0)),
-        // main: 1 call, cost f; $f: 1 call, cost f + 4 096 locals.
-        generated(
+        // 50 000 nested blocks: no operator but block structure, so no gas.
+        shaped(
+            "deep_block_nesting",
+            ModuleShape::main(FuncShape {
+                body: vec![(Block(BlockType::Empty), 50_000), (End, 50_000)],
+                ..FuncShape::default()
+            }),
+            Expect::ok().gas(0),
+        ),
+        // $f declares 4 096 locals (the limit) and calls itself.
+        shaped(
             "max_locals_recursion",
-            gen_max_locals_recursion,
-            Expect::trap("StackOverflow"),
+            ModuleShape {
+                functions: recursion(vec![(4096, ValType::I64)], vec![], 0, vec![]),
+                ..ModuleShape::default()
+            },
+            Expect::trap(TrapKind::StackOverflow),
         ),
-        // main: 64 constants and 1 call, cost f + 64 operands; $f: 64
-        // local.get and 1 call, cost f + 64 params + 64 operands.
-        generated(
+        // $f has 64 i64 parameters (the limit) and calls itself with them.
+        shaped(
             "max_params_recursion",
-            gen_max_params_recursion,
-            Expect::trap("StackOverflow"),
+            ModuleShape {
+                types: vec![(vec![ValType::I64; 64], vec![])],
+                functions: recursion(
+                    vec![],
+                    (0..64).map(I64Const).collect(),
+                    1,
+                    (0..64).map(LocalGet).collect(),
+                ),
+                ..ModuleShape::default()
+            },
+            Expect::trap(TrapKind::StackOverflow),
         ),
     ]
 }
@@ -579,15 +183,16 @@ fn bomb_cases(s: &GasSchedule) -> Vec<Case> {
 fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
     let o = &s.operators;
     let default_gas = Limits::default().execution.gas;
+    // More than memory_fill_huge_len's charge.
+    let fill_limit = 2 * (3 * o.simple + o.bulk_base + u64::from(u32::MAX) * o.bulk_memory_byte);
     vec![
-        wat(
-            "memory_initial_over_limit",
-            r#"(module (memory (export "memory") 1025) (func (export "main")))"#,
-            over("max_memory_pages"),
-        ),
-        generated(
+        shaped(
             "memory_initial_u32_max",
-            gen_memory_u32_max,
+            ModuleShape {
+                memories: vec![u64::from(u32::MAX)],
+                export_memory: true,
+                ..ModuleShape::default()
+            },
             over("max_memory_pages"),
         ),
         // A declared maximum of 65 536 pages is clamped to 1 024: growing by
@@ -609,7 +214,7 @@ fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
             "memory_grow_forever",
             r#"(module (memory 1) (func (export "main")
               (loop $l (drop (memory.grow (i32.const 1))) (br $l))))"#,
-            Expect::trap("GasExhausted").gas(10_000_000),
+            Expect::trap(TrapKind::GasExhausted).gas(10_000_000),
         )
         .limits(|l| l.execution.gas = 10_000_000),
         // memory.grow(-1): 2^32 - 1 pages, charged before the grow: far
@@ -618,44 +223,41 @@ fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
             "memory_grow_u32_max",
             r#"(module (memory 1) (func (export "main")
               (drop (memory.grow (i32.const -1)))))"#,
-            Expect::trap("GasExhausted").gas(default_gas),
+            Expect::trap(TrapKind::GasExhausted).gas(default_gas),
         ),
         wat(
             "memory_copy_huge_len",
             r#"(module (memory 1) (func (export "main")
               (memory.copy (i32.const 0) (i32.const 0) (i32.const -1))))"#,
-            Expect::trap("GasExhausted").gas(default_gas),
+            Expect::trap(TrapKind::GasExhausted).gas(default_gas),
         ),
-        // With gas for it, the 2^32 - 1 bytes are charged, then the fill
-        // traps.
+        // With gas for it (twice the block and the 2^32 - 1 bytes), the bytes are charged, then the fill traps: not
+        // GasExhausted. Like every trap it uses the whole limit (ABI 1.1).
         wat(
             "memory_fill_huge_len",
             r#"(module (memory 1) (func (export "main")
               (memory.fill (i32.const 0) (i32.const 0) (i32.const -1))))"#,
-            // ABI 1.1: the trap consumes all gas (checked for every trap).
-            Expect::trap("MemoryOutOfBounds"),
+            Expect::trap(TrapKind::MemoryOutOfBounds).gas(fill_limit),
         )
-        .limits(|l| l.execution.gas = 5_000_000_000),
+        .limits(move |l| l.execution.gas = fill_limit),
         wat(
             "memory_init_out_of_bounds",
             r#"(module (memory 1) (data $d "abcd") (func (export "main")
               (memory.init $d (i32.const 65534) (i32.const 0) (i32.const 4))))"#,
-            Expect::trap("MemoryOutOfBounds"),
+            Expect::trap(TrapKind::MemoryOutOfBounds),
         ),
         wat(
             "memory_copy_out_of_bounds",
             r#"(module (memory 1) (func (export "main")
               (memory.copy (i32.const 65535) (i32.const 0) (i32.const 2))))"#,
-            Expect::trap("MemoryOutOfBounds"),
+            Expect::trap(TrapKind::MemoryOutOfBounds),
         ),
-        wat(
-            "table_initial_over_limit",
-            r#"(module (table 10001 funcref) (func (export "main")))"#,
-            over("max_table_size"),
-        ),
-        generated(
+        shaped(
             "table_initial_u32_max",
-            gen_table_u32_max,
+            ModuleShape {
+                tables: vec![(u64::from(u32::MAX), None)],
+                ..ModuleShape::default()
+            },
             over("max_table_size"),
         ),
         // A huge declared maximum is harmless: without reference types no
@@ -677,13 +279,13 @@ fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
             "elem_segment_out_of_bounds",
             r#"(module (table 1 funcref) (func $f) (elem (i32.const 1) $f)
               (func (export "main")))"#,
-            Expect::trap("TableOutOfBounds"),
+            Expect::trap(TrapKind::TableOutOfBounds),
         ),
         wat(
             "table_init_out_of_bounds",
             r#"(module (table 2 funcref) (func $f) (elem $e func $f $f)
               (func (export "main") (table.init $e (i32.const 1) (i32.const 0) (i32.const 2))))"#,
-            Expect::trap("TableOutOfBounds"),
+            Expect::trap(TrapKind::TableOutOfBounds),
         ),
     ]
 }
@@ -691,16 +293,13 @@ fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
 // ---------------------------------------------------------------------------
 // Endless loops and recursion
 
-fn loop_and_recursion_cases(s: &GasSchedule) -> Vec<Case> {
-    let o = &s.operators;
-    let f = u64::from(FRAME_OVERHEAD);
-    let limit = Limits::default().module.max_stack_height;
+fn loop_and_recursion_cases() -> Vec<Case> {
     vec![
         wat(
             "spin_br_table",
             r#"(module (func (export "main")
               (loop $l (br_table $l $l (i32.const 1)))))"#,
-            Expect::trap("GasExhausted").gas(1_000_000),
+            Expect::trap(TrapKind::GasExhausted).gas(1_000_000),
         )
         .limits(|l| l.execution.gas = 1_000_000),
         wat(
@@ -709,7 +308,7 @@ fn loop_and_recursion_cases(s: &GasSchedule) -> Vec<Case> {
               (func $f)
               (func (export "main")
                 (loop $l (call_indirect (type $v) (i32.const 0)) (br $l))))"#,
-            Expect::trap("GasExhausted").gas(1_000_000),
+            Expect::trap(TrapKind::GasExhausted).gas(1_000_000),
         )
         .limits(|l| l.execution.gas = 1_000_000),
         wat(
@@ -721,7 +320,7 @@ fn loop_and_recursion_cases(s: &GasSchedule) -> Vec<Case> {
                   (local.set $i (i32.add (local.get $i) (i32.const 1)))
                   (br_if $inner (i32.lt_u (local.get $i) (i32.const 1000))))
                 (br $outer))))"#,
-            Expect::trap("GasExhausted").gas(3_000_000),
+            Expect::trap(TrapKind::GasExhausted).gas(3_000_000),
         )
         .limits(|l| l.execution.gas = 3_000_000),
         // Writes k, then spins: the write is not committed.
@@ -733,7 +332,7 @@ fn loop_and_recursion_cases(s: &GasSchedule) -> Vec<Case> {
               (func (export "main")
                 (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))
                 (loop $l (br $l))))"#,
-            Expect::trap("GasExhausted").gas(50_000),
+            Expect::trap(TrapKind::GasExhausted).gas(50_000),
         )
         .state(PRE)
         .limits(|l| l.execution.gas = 50_000),
@@ -744,7 +343,7 @@ fn loop_and_recursion_cases(s: &GasSchedule) -> Vec<Case> {
             r#"(module (type $v (func)) (table 1 funcref) (elem (i32.const 0) $f)
               (func $f (call_indirect (type $v) (i32.const 0)))
               (func (export "main") (call_indirect (type $v) (i32.const 0))))"#,
-            Expect::trap("StackOverflow"),
+            Expect::trap(TrapKind::StackOverflow),
         ),
         // $a -> $b -> $c -> $a ..., each 1 call and cost f.
         wat(
@@ -752,7 +351,7 @@ fn loop_and_recursion_cases(s: &GasSchedule) -> Vec<Case> {
             r#"(module
               (func $a (call $b)) (func $b (call $c)) (func $c (call $a))
               (func (export "main") (call $a)))"#,
-            Expect::trap("StackOverflow"),
+            Expect::trap(TrapKind::StackOverflow),
         ),
         // Recursion that writes storage at every level.
         wat(
@@ -764,7 +363,7 @@ fn loop_and_recursion_cases(s: &GasSchedule) -> Vec<Case> {
                 (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))
                 (call $f))
               (func (export "main") (call $f)))"#,
-            Expect::trap("StackOverflow"),
+            Expect::trap(TrapKind::StackOverflow),
         )
         .state(PRE),
         // A lower stack limit for the same guest moves nothing but the
@@ -772,7 +371,7 @@ fn loop_and_recursion_cases(s: &GasSchedule) -> Vec<Case> {
         wat(
             "recursion_under_low_stack_limit",
             r#"(module (func $f (call $f)) (func (export "main") (call $f)))"#,
-            Expect::trap("StackOverflow"),
+            Expect::trap(TrapKind::StackOverflow),
         )
         .limits(|l| l.module.max_stack_height = 10),
     ]
@@ -787,13 +386,13 @@ fn start_cases() -> Vec<Case> {
             "start_division_by_zero",
             r#"(module (func $s (drop (i32.div_u (i32.const 1) (i32.const 0)))) (start $s)
               (func (export "main")))"#,
-            Expect::trap("IntegerDivisionByZero"),
+            Expect::trap(TrapKind::IntegerDivisionByZero),
         ),
         wat(
             "start_out_of_bounds_load",
             r#"(module (memory 1) (func $s (drop (i32.load (i32.const 70000)))) (start $s)
               (func (export "main")))"#,
-            Expect::trap("MemoryOutOfBounds"),
+            Expect::trap(TrapKind::MemoryOutOfBounds),
         ),
         wat(
             "start_write_then_unreachable",
@@ -805,19 +404,19 @@ fn start_cases() -> Vec<Case> {
                 unreachable)
               (start $s)
               (func (export "main")))"#,
-            Expect::trap("Unreachable"),
+            Expect::trap(TrapKind::Unreachable),
         )
         .state(PRE),
         wat(
             "start_spins",
             r#"(module (func $s (loop $l (br $l))) (start $s) (func (export "main")))"#,
-            Expect::trap("GasExhausted").gas(100_000),
+            Expect::trap(TrapKind::GasExhausted).gas(100_000),
         )
         .limits(|l| l.execution.gas = 100_000),
         wat(
             "start_recursion",
             r#"(module (func $s (call $s)) (start $s) (func (export "main")))"#,
-            Expect::trap("StackOverflow"),
+            Expect::trap(TrapKind::StackOverflow),
         ),
         wat(
             "start_panics",
@@ -843,7 +442,7 @@ fn start_cases() -> Vec<Case> {
               (func $s (drop (i64.rem_s (i64.const 1) (i64.const 0))))
               (start $s)
               (func (export "main") (call $r (i64.const 1) (i64.const 0))))"#,
-            Expect::trap("IntegerDivisionByZero"),
+            Expect::trap(TrapKind::IntegerDivisionByZero),
         ),
     ]
 }
@@ -872,7 +471,7 @@ fn pointer_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
             &format!("adv.ptr.{export}"),
             g(),
             export,
-            Expect::host_error("MemoryAccessViolation")
+            Expect::host_error(HostError::MemoryAccessViolation)
                 .gas(touch + simple * o.simple + calls * o.call + host),
         )
         .state(PRE)
@@ -933,7 +532,7 @@ fn pointer_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
             "adv.ptr.key_in_bounds_over_limit",
             g(),
             "key_in_bounds_over_limit",
-            Expect::host_error("KeyLengthExceeded")
+            Expect::host_error(HostError::KeyLengthExceeded)
                 .gas(touch + 3 * o.simple + 2 * o.call + base(StorageHasKey)),
         )
         .state(PRE),
@@ -957,7 +556,7 @@ fn utf8_cases() -> Vec<Case> {
             &format!("adv.utf8.{export}"),
             g(),
             export,
-            Expect::host_error("BadUtf8").logs(logs.to_vec()),
+            Expect::host_error(HostError::BadUtf8).logs(logs.to_vec()),
         )
         .state(PRE)
     };
@@ -999,68 +598,74 @@ fn abuse_cases() -> Vec<Case> {
     vec![
         case(
             "registers_too_many_sha256",
-            Expect::host_error("TooManyRegisters"),
+            Expect::host_error(HostError::TooManyRegisters),
         ),
         case(
             "registers_too_many_input",
-            Expect::host_error("TooManyRegisters"),
+            Expect::host_error(HostError::TooManyRegisters),
         ),
         case(
             "registers_too_many_storage_read",
-            Expect::host_error("TooManyRegisters"),
+            Expect::host_error(HostError::TooManyRegisters),
         ),
         case(
             "register_replace_forever",
-            Expect::trap("GasExhausted").gas(1_000_000),
+            Expect::trap(TrapKind::GasExhausted).gas(1_000_000),
         )
         .limits(|l| l.execution.gas = 1_000_000),
         case(
             "register_too_big",
-            Expect::host_error("RegisterSizeExceeded"),
+            Expect::host_error(HostError::RegisterSizeExceeded),
         ),
         case("register_at_max_size", Expect::ok().returns(le(16 << 20))),
         case(
             "registers_total_exceeded",
-            Expect::host_error("RegistersMemoryExceeded"),
+            Expect::host_error(HostError::RegistersMemoryExceeded),
         ),
         case(
             "registers_total_replace_fits",
             Expect::ok().returns(le(16 << 20)),
         ),
-        case("read_unset_max_id", Expect::host_error("InvalidRegisterId")),
+        case(
+            "read_unset_max_id",
+            Expect::host_error(HostError::InvalidRegisterId),
+        ),
         case("register_max_id", Expect::ok().returns(le(1))),
         Case::new(
             "adv.abuse.storage_read_into_small_register",
             g(),
             "storage_read_into_small_register",
-            Expect::host_error("RegisterSizeExceeded"),
+            Expect::host_error(HostError::RegisterSizeExceeded),
         )
         .state(&[(b"k", b"eleven byte")])
         .limits(|l| l.execution.max_register_size = 10),
         case(
             "logs_empty_forever",
-            Expect::host_error("TooManyLogs").logs(vec![""; max_logs]),
+            Expect::host_error(HostError::TooManyLogs).logs(vec![""; max_logs]),
         ),
         case(
             "log_one_long_line",
-            Expect::host_error("TotalLogLengthExceeded"),
+            Expect::host_error(HostError::TotalLogLengthExceeded),
         ),
         case(
             "log_fill_then_one_more",
-            Expect::host_error("TotalLogLengthExceeded").logs(["\0".repeat(16 << 10)]),
+            Expect::host_error(HostError::TotalLogLengthExceeded).logs(["\0".repeat(16 << 10)]),
         ),
-        case("events_empty_forever", Expect::host_error("TooManyEvents")),
+        case(
+            "events_empty_forever",
+            Expect::host_error(HostError::TooManyEvents),
+        ),
         case(
             "event_long_kind",
-            Expect::host_error("EventDataLengthExceeded"),
+            Expect::host_error(HostError::EventDataLengthExceeded),
         ),
         case(
             "event_long_data",
-            Expect::host_error("EventDataLengthExceeded"),
+            Expect::host_error(HostError::EventDataLengthExceeded),
         ),
         case(
             "event_split_over_limit",
-            Expect::host_error("EventDataLengthExceeded"),
+            Expect::host_error(HostError::EventDataLengthExceeded),
         ),
         Case::new(
             "adv.abuse.event_split_at_limit",
@@ -1086,7 +691,7 @@ fn feature_cases() -> Vec<Case> {
         wat(
             &format!("feature.{name}"),
             text,
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         )
     };
     vec![
@@ -1181,14 +786,14 @@ fn import_cases() -> Vec<Case> {
         wat(
             &format!("import.{name}"),
             text,
-            Expect::rejected("MistypedImport"),
+            Expect::rejected(RejectionKind::MistypedImport),
         )
     };
     let unknown = |name: &str, text: &'static str| {
         wat(
             &format!("import.{name}"),
             text,
-            Expect::rejected("UnknownImport"),
+            Expect::rejected(RejectionKind::UnknownImport),
         )
     };
     vec![
@@ -1287,7 +892,7 @@ fn import_cases() -> Vec<Case> {
         wat(
             "import.tag",
             r#"(module (import "env" "tag" (tag)) (func (export "main")))"#,
-            Expect::rejected("DisallowedFeature"),
+            Expect::rejected(RejectionKind::DisallowedFeature),
         ),
     ]
 }
@@ -1300,7 +905,7 @@ fn export_cases() -> Vec<Case> {
         wat(
             &format!("export.{name}"),
             text,
-            Expect::rejected("MissingMemoryExport"),
+            Expect::rejected(RejectionKind::MissingMemoryExport),
         )
     };
     let collision = r#"(module
@@ -1345,31 +950,31 @@ fn export_cases() -> Vec<Case> {
         wat(
             "export.main_with_result",
             r#"(module (func (export "main") (result i32) (i32.const 0)))"#,
-            Expect::rejected("MissingExport"),
+            Expect::rejected(RejectionKind::MissingExport),
         ),
         wat(
             "export.main_is_a_global",
             r#"(module (global (export "main") i32 (i32.const 0)))"#,
-            Expect::rejected("MissingExport"),
+            Expect::rejected(RejectionKind::MissingExport),
         ),
         // The runtime's reserved export names are not callable ...
         Case::new(
             "adv.export.injected_start_not_callable",
             Guest::Wat(r#"(module (func $s) (start $s) (func (export "main")))"#),
             "__runtime_start",
-            Expect::rejected("MissingExport"),
+            Expect::rejected(RejectionKind::MissingExport),
         ),
         Case::new(
             "adv.export.injected_gas_not_callable",
             Guest::Wat(r#"(module (func (export "main")))"#),
             "__runtime_gas",
-            Expect::rejected("MissingExport"),
+            Expect::rejected(RejectionKind::MissingExport),
         ),
         Case::new(
             "adv.export.injected_stack_not_callable",
             Guest::Wat(r#"(module (func (export "main")))"#),
             "__runtime_stack",
-            Expect::rejected("MissingExport"),
+            Expect::rejected(RejectionKind::MissingExport),
         ),
         // ... and a guest that uses them itself keeps them: the start
         // function runs once, then the guest's own export.
@@ -1490,7 +1095,7 @@ fn nan_cases() -> Vec<Case> {
                     (drop (i64.trunc_f64_u (f64.load (i32.const 8))))))"#,
             ),
             "main",
-            Expect::trap("BadConversionToInteger"),
+            Expect::trap(TrapKind::BadConversionToInteger),
         )
         .input(&le(payload))
         .state(PRE),
@@ -1523,30 +1128,30 @@ fn misc_cases() -> Vec<Case> {
         wat(
             "malformed.type_mismatch",
             r#"(module (func (export "main") (drop (i32.add (i32.const 0) (i64.const 0)))))"#,
-            Expect::rejected("MalformedModule"),
+            Expect::rejected(RejectionKind::MalformedModule),
         ),
         Case::new(
             "adv.malformed.truncated_section",
             // A type section that claims 16 bytes and has 1.
             Guest::Bytes(b"\0asm\x01\0\0\0\x01\x10\x01"),
             "main",
-            Expect::rejected("MalformedModule"),
+            Expect::rejected(RejectionKind::MalformedModule),
         ),
         Case::new(
             "adv.malformed.empty",
             Guest::Bytes(b""),
             "main",
-            Expect::rejected("MalformedModule"),
+            Expect::rejected(RejectionKind::MalformedModule),
         ),
         wat(
             "malformed.duplicate_export",
             r#"(module (func (export "main")) (func (export "main")))"#,
-            Expect::rejected("MalformedModule"),
+            Expect::rejected(RejectionKind::MalformedModule),
         ),
         wat(
             "malformed.unknown_function_index",
             r#"(module (func (export "main") (call 7)))"#,
-            Expect::rejected("MalformedModule"),
+            Expect::rejected(RejectionKind::MalformedModule),
         ),
         // Under the default limits: a 2 049-byte key, a 4 MiB + 1 value.
         wat(
@@ -1558,7 +1163,7 @@ fn misc_cases() -> Vec<Case> {
               (func (export "main")
                 (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))
                 (drop (call $r (i64.const 2049) (i64.const 0) (i64.const 0)))))"#,
-            Expect::host_error("KeyLengthExceeded"),
+            Expect::host_error(HostError::KeyLengthExceeded),
         )
         .state(PRE),
         wat(
@@ -1567,7 +1172,7 @@ fn misc_cases() -> Vec<Case> {
               (import "env" "storage_remove" (func $r (param i64 i64 i64) (result i64)))
               (memory (export "memory") 1)
               (func (export "main") (drop (call $r (i64.const 2049) (i64.const 0) (i64.const 0)))))"#,
-            Expect::host_error("KeyLengthExceeded"),
+            Expect::host_error(HostError::KeyLengthExceeded),
         )
         .state(PRE),
         wat(
@@ -1578,7 +1183,7 @@ fn misc_cases() -> Vec<Case> {
               (func (export "main")
                 (drop (call $w (i64.const 1) (i64.const 0) (i64.const 1) (i64.const 1) (i64.const 0)))
                 (drop (call $w (i64.const 1) (i64.const 0) (i64.const 4194305) (i64.const 0) (i64.const 0)))))"#,
-            Expect::host_error("ValueLengthExceeded"),
+            Expect::host_error(HostError::ValueLengthExceeded),
         )
         .state(PRE),
         // The per-byte charge of one sha256 of 60 000 bytes is what runs
@@ -1589,7 +1194,7 @@ fn misc_cases() -> Vec<Case> {
               (import "env" "sha256" (func $h (param i64 i64 i64)))
               (memory (export "memory") 1)
               (func (export "main") (call $h (i64.const 60000) (i64.const 0) (i64.const 0))))"#,
-            Expect::trap("GasExhausted").gas(5_000),
+            Expect::trap(TrapKind::GasExhausted).gas(5_000),
         )
         .limits(|l| l.execution.gas = 5_000),
     ]

@@ -10,6 +10,8 @@
 mod functions;
 mod keystream;
 mod registers;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 
