@@ -39,6 +39,7 @@
 //! * `wasmer` (default): the wasmer engine, Cranelift.
 //! * `wasmer-singlepass`: wasmer's Singlepass compiler too.
 //! * `wasmi` (default): the wasmi interpreter.
+//! * `redb`: persistent storage, `runtime::storage_redb::RedbStorage`.
 
 #![forbid(unsafe_code)]
 
@@ -151,3 +152,5 @@ impl fmt::Display for BackendKind {
 
 #[cfg(feature = "wasmer")]
 pub use backend_wasmer::WasmerCompiler;
+#[cfg(feature = "redb")]
+pub use storage_redb;
