@@ -27,4 +27,5 @@ pub mod fuzz;
 pub mod report;
 pub mod runner;
 pub mod spec;
+pub mod state;
 pub mod suite;
