@@ -61,6 +61,7 @@
 //! re-exports it as `runtime::storage_redb` with its `redb` feature.
 
 mod options;
+mod pending;
 mod storage;
 
 pub use options::{Durability, RedbOptions};

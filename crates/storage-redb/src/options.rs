@@ -24,20 +24,25 @@ pub enum Durability {
     /// or absent after reopening. The default.
     #[default]
     Immediate,
-    /// Every `every`-th commit is made durable (`fsync`ed, with all the
-    /// commits before it); the commits in between are applied to the
-    /// database and visible to every reader at once, but not synced.
-    /// [`RedbStorage::flush`] makes them durable on demand, and so does
-    /// dropping the storage (closing the database; an error there is only
-    /// logged, so call `flush` to see it).
+    /// Commits are validated and applied in memory — visible at once to
+    /// every reader of this handle — and every `every`-th commit writes
+    /// them all to the file in one synced transaction (group commit: one
+    /// write transaction and one `fsync` per `every` commits).
+    /// [`RedbStorage::flush`] writes the pending ones on demand, and so
+    /// does dropping the storage (an error there is only logged, so call
+    /// `flush` to see it).
     ///
-    /// **What a crash can lose:** the commits since the last durable one —
-    /// at most `every - 1` commits, plus any since the last `flush` — but
-    /// never part of one, and never one before a durable commit: the
-    /// database reopens at the last durable commit. This holds for a killed
-    /// process as well as a power failure. Commits that are idle stay
-    /// pending until the next commit, `flush` or drop: an embedder that
-    /// needs a time bound calls `flush` on a timer.
+    /// **What a crash can lose:** the commits since the last write — at
+    /// most `every - 1` commits that returned `Ok` — but never part of
+    /// one, and never one before a commit that was written: the database
+    /// reopens at the last write, with every commit before it. This holds
+    /// for a killed process as well as a power failure. Pending commits
+    /// stay pending while no commit comes: an embedder that needs a time
+    /// bound calls `flush` on a timer.
+    ///
+    /// **Costs:** the pending commits' changes in memory (at most
+    /// `every - 1` commits' worth), and readers of this handle wait while
+    /// a batch is being written and synced.
     ///
     /// `every = 1` is [`Durability::Immediate`].
     Batched {

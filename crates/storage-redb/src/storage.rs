@@ -2,12 +2,13 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
 
+use parking_lot::Mutex;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
 use runtime_core::{CommitError, ReadSet, Storage, StorageChange, StorageError};
 
 use crate::options::{Durability, RedbOptions};
+use crate::pending::Pending;
 
 /// The keys and values of the store.
 const DATA: TableDefinition<'_, &[u8], &[u8]> = TableDefinition::new("runtime_storage");
@@ -19,16 +20,16 @@ const FORMAT: u64 = 1;
 
 /// A [`Storage`] in a redb database file.
 ///
-/// Commits run in one redb write transaction each: the [`ReadSet`] is
-/// validated and the changes applied inside it, so a commit is atomic and
-/// a conflicting one writes nothing. Reads each take a fresh read
-/// transaction and see the last commit. Any number of threads read at
-/// once; commits are serialised by redb's single writer. Share it as an
-/// `Arc<RedbStorage>` (it is `Send + Sync`); one process at a time may have
-/// the file open.
+/// With [`Durability::Immediate`] (the default) every commit is one redb
+/// write transaction: the [`ReadSet`] is validated and the changes applied
+/// inside it, then it is synced, so a commit is atomic and durable, and a
+/// conflicting one writes nothing. With [`Durability::Batched`] commits are
+/// validated and held in memory (visible to every reader of this handle),
+/// and every n-th commit writes them all in one synced transaction.
 ///
-/// Durability is chosen at open ([`RedbOptions::durability`]); by default
-/// every commit is `fsync`ed before it returns.
+/// Reads see the last commit. Any number of threads read at once; commits
+/// are serialised. Share it as an `Arc<RedbStorage>` (it is `Send +
+/// Sync`); one process at a time may have the file open.
 ///
 /// Every redb failure, and any panic inside redb, is a [`StorageError`]
 /// naming the file: a storage read runs inside a guest's host call, where
@@ -37,9 +38,9 @@ pub struct RedbStorage {
     db: Database,
     path: PathBuf,
     durability: Durability,
-    /// Commits since the last durable one. Written only inside a write
-    /// transaction, which redb serialises.
-    pending: AtomicU32,
+    /// Batched mode: the commits not yet in the file. Its lock serialises
+    /// batched commits. Always empty with `Durability::Immediate`.
+    pending: Mutex<Pending>,
 }
 
 impl std::fmt::Debug for RedbStorage {
@@ -47,7 +48,7 @@ impl std::fmt::Debug for RedbStorage {
         f.debug_struct("RedbStorage")
             .field("path", &self.path)
             .field("durability", &self.durability)
-            .field("pending", &self.pending.load(Ordering::Relaxed))
+            .field("pending_commits", &self.pending.lock().commits())
             .finish()
     }
 }
@@ -108,7 +109,7 @@ impl RedbStorage {
             db: opened,
             path: path.to_owned(),
             durability: options.durability,
-            pending: AtomicU32::new(0),
+            pending: Mutex::new(Pending::default()),
         };
         storage.check_schema()?;
         tracing::debug!(target: "runtime::storage", path = %path.display(), durability = ?options.durability, "opened redb storage");
@@ -167,27 +168,28 @@ impl RedbStorage {
         self.durability
     }
 
-    /// Makes every commit so far durable (a no-op when none is pending, as
-    /// always with [`Durability::Immediate`]).
+    /// Makes every commit so far durable: writes the pending commits of
+    /// [`Durability::Batched`] in one synced transaction (a no-op when none
+    /// is pending, as always with [`Durability::Immediate`]).
     ///
     /// # Errors
     ///
-    /// A [`StorageError`] if the sync failed; the pending commits may then
-    /// be lost on a crash, but never in part.
+    /// A [`StorageError`] if the write failed; the pending commits stay
+    /// pending (visible, not durable) and the next flush tries again.
     pub fn flush(&self) -> Result<(), StorageError> {
+        let mut pending = self.pending.lock();
+        if pending.commits() == 0 {
+            return Ok(());
+        }
         self.guard("flush", || {
-            // A commit that returned has counted itself: none pending means
-            // every returned commit is durable already.
-            if self.pending.load(Ordering::Relaxed) == 0 {
-                return Ok(());
-            }
-            let mut txn = self.db.begin_write().map_err(|e| self.err("begin a write", e))?;
-            txn.set_durability(redb::Durability::Immediate)
-                .map_err(|e| self.err("set durability", e))?;
-            txn.commit().map_err(|e| self.err("flush", e))?;
-            self.pending.store(0, Ordering::Relaxed);
-            Ok(())
-        })
+            self.write(None, pending.writes()).map_err(|e| match e {
+                CommitError::Storage(e) => e,
+                // Without reads there is nothing to conflict with.
+                other => self.fail(&format!("cannot flush: {other}")),
+            })
+        })?;
+        pending.clear();
+        Ok(())
     }
 
     fn fail(&self, what: &str) -> StorageError {
@@ -207,6 +209,35 @@ impl RedbStorage {
     }
 
     fn commit_inner(&self, reads: &ReadSet, changes: &[StorageChange]) -> Result<(), CommitError> {
+        let every = match self.durability {
+            Durability::Immediate => return self.commit_durable(reads, changes),
+            Durability::Batched { every } => every.get(),
+        };
+        let mut pending = self.pending.lock();
+        reads.validate(|key| match pending.get(key) {
+            Some(value) => Ok(value),
+            None => self.get_committed(key),
+        })?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        if pending.commits() + 1 < every {
+            pending.add(changes);
+            return Ok(());
+        }
+        // The n-th commit: this one and the pending ones, in one synced
+        // transaction (later writes win). If it fails, this commit wrote
+        // nothing and the pending ones stay pending.
+        let writes = pending.writes().chain(changes.iter().map(|c| (c.key.as_slice(), c.value.as_deref())));
+        self.write(None, writes)?;
+        pending.clear();
+        tracing::trace!(target: "runtime::storage", "wrote a batch of commits");
+        Ok(())
+    }
+
+    /// A [`Durability::Immediate`] commit: validated and written in one
+    /// write transaction.
+    fn commit_durable(&self, reads: &ReadSet, changes: &[StorageChange]) -> Result<(), CommitError> {
         if changes.is_empty() {
             // Nothing to write: check the reads against the last commit,
             // without a write transaction (and without a sync).
@@ -214,34 +245,47 @@ impl RedbStorage {
             let table = txn.open_table(DATA).map_err(|e| self.err("open the data table", e))?;
             return reads.validate(|key| self.read(&table, key));
         }
-        let mut txn = self.db.begin_write().map_err(|e| self.err("begin a write", e))?;
-        let validated = (|| {
+        let writes = changes.iter().map(|c| (c.key.as_slice(), c.value.as_deref()));
+        self.write(Some(reads), writes)?;
+        tracing::trace!(target: "runtime::storage", changes = changes.len(), reads = reads.len(), "committed");
+        Ok(())
+    }
+
+    /// One synced write transaction: validates `reads` (if any) inside it,
+    /// then applies `writes` in order. All or nothing.
+    fn write<'a>(
+        &self,
+        reads: Option<&ReadSet>,
+        writes: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)>,
+    ) -> Result<(), CommitError> {
+        let txn = self.db.begin_write().map_err(|e| self.err("begin a write", e))?;
+        let applied = (|| {
             let mut table = txn.open_table(DATA).map_err(|e| self.err("open the data table", e))?;
-            reads.validate(|key| self.read(&table, key))?;
-            for change in changes {
-                match &change.value {
-                    Some(value) => table.insert(change.key.as_slice(), value.as_slice()).map(drop),
-                    None => table.remove(change.key.as_slice()).map(drop),
+            if let Some(reads) = reads {
+                reads.validate(|key| self.read(&table, key))?;
+            }
+            for (key, value) in writes {
+                match value {
+                    Some(value) => table.insert(key, value).map(drop),
+                    None => table.remove(key).map(drop),
                 }
-                .map_err(|e| self.err("write a key", e))?;
+                .map_err(|e| self.err(&format!("write key {}", hex::encode(key)), e))?;
             }
             Ok::<(), CommitError>(())
         })();
-        if let Err(e) = validated {
+        if let Err(e) = applied {
             txn.abort().map_err(|e| self.err("abort a write", e))?;
             return Err(e);
         }
-        let pending = self.pending.load(Ordering::Relaxed) + 1;
-        let durable = pending >= self.durability.every();
-        if !durable {
-            txn.set_durability(redb::Durability::None)
-                .map_err(|e| self.err("set durability", e))?;
-        }
         txn.commit().map_err(|e| self.err("commit", e))?;
-        self.pending
-            .store(if durable { 0 } else { pending }, Ordering::Relaxed);
-        tracing::trace!(target: "runtime::storage", changes = changes.len(), reads = reads.len(), durable, "committed");
         Ok(())
+    }
+
+    /// The value of `key` in the file (the last durable commit).
+    fn get_committed(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let txn = self.db.begin_read().map_err(|e| self.err("begin a read", e))?;
+        let table = txn.open_table(DATA).map_err(|e| self.err("open the data table", e))?;
+        self.read(&table, key)
     }
 
     fn read(
@@ -258,11 +302,15 @@ impl RedbStorage {
 
 impl Storage for RedbStorage {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        self.guard("read", || {
-            let txn = self.db.begin_read().map_err(|e| self.err("begin a read", e))?;
-            let table = txn.open_table(DATA).map_err(|e| self.err("open the data table", e))?;
-            self.read(&table, key)
-        })
+        if matches!(self.durability, Durability::Batched { .. })
+            && let Some(value) = self.pending.lock().get(key)
+        {
+            return Ok(value);
+        }
+        // Not pending when checked: the file holds the latest value (a
+        // commit made since is a later one, and a batch written since has
+        // reached the file before leaving the pending set).
+        self.guard("read", || self.get_committed(key))
     }
 
     fn commit(&self, reads: &ReadSet, changes: &[StorageChange]) -> Result<(), CommitError> {
@@ -271,7 +319,9 @@ impl Storage for RedbStorage {
     }
 
     fn entries(&self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
-        self.guard("list entries", || {
+        // Held while the file is read, so no batch moves in between.
+        let pending = self.pending.lock();
+        let committed = self.guard("list entries", || {
             let txn = self.db.begin_read().map_err(|e| self.err("begin a read", e))?;
             let table = txn.open_table(DATA).map_err(|e| self.err("open the data table", e))?;
             let mut entries = Vec::new();
@@ -280,7 +330,18 @@ impl Storage for RedbStorage {
                 entries.push((k.value().to_vec(), v.value().to_vec()));
             }
             Ok(entries)
-        })
+        })?;
+        Ok(pending.merged(committed))
+    }
+}
+
+impl Drop for RedbStorage {
+    /// Writes the pending commits of [`Durability::Batched`]; a failure is
+    /// logged (call [`RedbStorage::flush`] first to see it).
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            tracing::error!(target: "runtime::storage", error = %e, "pending commits lost at close");
+        }
     }
 }
 
