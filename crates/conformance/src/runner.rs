@@ -162,7 +162,12 @@ impl Runners {
             invocation,
             |_| (),
             |runtime, module, ()| {
-                runtime.execute(module, &invocation.call, &invocation.context, storage.clone())
+                runtime.execute(
+                    module,
+                    &invocation.call,
+                    &invocation.context,
+                    storage.clone(),
+                )
             },
         )?;
         Ok(runs.into_iter().map(|(outcome, ())| outcome).collect())

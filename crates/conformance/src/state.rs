@@ -17,9 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use runtime::storage_redb::RedbStorage;
-use runtime::{
-    CommitError, ReadSet, RuntimeError, Status, Storage, StorageChange, StorageError,
-};
+use runtime::{CommitError, ReadSet, RuntimeError, Status, Storage, StorageChange, StorageError};
 use serde_json::{Value, json};
 
 use crate::report;
@@ -120,7 +118,12 @@ pub fn run_with_state(
         let status = agreed.status();
         return Ok((outcomes, StateCommit::NotOk(status)));
     }
-    let reads = std::mem::take(&mut *recorder.reads.lock().unwrap_or_else(PoisonError::into_inner));
+    let reads = std::mem::take(
+        &mut *recorder
+            .reads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner),
+    );
     storage
         .commit(&reads, &agreed.changes)
         .map_err(RuntimeError::from)?;
@@ -128,25 +131,36 @@ pub fn run_with_state(
     Ok((outcomes, committed))
 }
 
+/// Every key and value of a database, ordered by key.
+pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Every entry of the existing database at `path`, ordered by key.
 ///
 /// # Errors
 ///
 /// A [`StorageError`] naming the path if the file is missing, locked,
 /// corrupt or foreign.
-pub fn entries(path: &Path) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+pub fn entries(path: &Path) -> Result<Entries, StorageError> {
     RedbStorage::open_existing(path)?.entries()
 }
 
 /// The `conformance state` table: one row per entry, key and value in hex.
 pub fn entries_table(entries: &[(Vec<u8>, Vec<u8>)]) -> String {
     let mut rows = vec![["key_hex".to_string(), "value_hex".to_string()]];
-    rows.extend(entries.iter().map(|(k, v)| [hex::encode(k), hex::encode(v)]));
+    rows.extend(
+        entries
+            .iter()
+            .map(|(k, v)| [hex::encode(k), hex::encode(v)]),
+    );
     let mut text = report::render(&rows);
     text.push_str(&format!(
         "{} {}\n",
         entries.len(),
-        if entries.len() == 1 { "entry" } else { "entries" }
+        if entries.len() == 1 {
+            "entry"
+        } else {
+            "entries"
+        }
     ));
     text
 }

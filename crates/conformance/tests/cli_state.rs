@@ -43,16 +43,27 @@ fn state_entries(db: &Path) -> Vec<(String, String)> {
     let out = conformance(&["state", s(db), "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v = json(&out);
-    let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = v
+        .as_object()
+        .expect("the documented state JSON")
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["entries"]);
     v["entries"]
         .as_array()
-        .unwrap()
+        .expect("the documented state JSON")
         .iter()
         .map(|e| {
             (
-                e["key_hex"].as_str().unwrap().to_owned(),
-                e["value_hex"].as_str().unwrap().to_owned(),
+                e["key_hex"]
+                    .as_str()
+                    .expect("the documented state JSON")
+                    .to_owned(),
+                e["value_hex"]
+                    .as_str()
+                    .expect("the documented state JSON")
+                    .to_owned(),
             )
         })
         .collect()
@@ -71,7 +82,11 @@ fn a_sequence_of_counter_calls_sees_each_previous_commit() {
     for n in 1..=3u64 {
         let out = run_state(&counter, "increment", &db, &[]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        assert!(stderr(&out).contains("committed 1 change"), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("committed 1 change"),
+            "{}",
+            stderr(&out)
+        );
         let v = json(&out);
         assert_eq!(v["agree"], true);
         let outcomes = v["outcomes"].as_array().unwrap();
@@ -130,7 +145,10 @@ fn the_c_kv_guest_reads_what_an_earlier_call_wrote() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("key_hex") && lines[0].ends_with("value_hex"));
-    assert_eq!(lines[1].split_whitespace().collect::<Vec<_>>(), ["61", "7879"]);
+    assert_eq!(
+        lines[1].split_whitespace().collect::<Vec<_>>(),
+        ["61", "7879"]
+    );
     assert_eq!(lines[2], "1 entry");
 }
 

@@ -54,7 +54,9 @@ fn parse_args() -> Result<Config, String> {
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
-            "--seconds" => config.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?,
+            "--seconds" => {
+                config.seconds = value()?.parse().map_err(|e| format!("--seconds: {e}"))?
+            }
             "--threads" => {
                 config.threads = value()?
                     .split(',')
@@ -110,15 +112,24 @@ fn measure(
 ) -> Result<Measured, RuntimeError> {
     // Warm up: the first call of each thread's keys, untimed.
     for t in 0..threads {
-        runtime.execute_and_commit(module, "run", &ExecutionContext::with_input(set_input(t, 0)), storage.clone())?;
+        runtime.execute_and_commit(
+            module,
+            "run",
+            &ExecutionContext::with_input(set_input(t, 0)),
+            storage.clone(),
+        )?;
     }
     let conflicts = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(seconds);
     let handles: Vec<_> = (0..threads)
         .map(|t| {
-            let (runtime, module, storage, conflicts) =
-                (runtime.clone(), module.clone(), storage.clone(), conflicts.clone());
+            let (runtime, module, storage, conflicts) = (
+                runtime.clone(),
+                module.clone(),
+                storage.clone(),
+                conflicts.clone(),
+            );
             std::thread::spawn(move || -> Result<u64, RuntimeError> {
                 let mut calls = 0u64;
                 while Instant::now() < deadline {

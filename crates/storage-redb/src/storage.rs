@@ -228,7 +228,11 @@ impl RedbStorage {
         // The n-th commit: this one and the pending ones, in one synced
         // transaction (later writes win). If it fails, this commit wrote
         // nothing and the pending ones stay pending.
-        let writes = pending.writes().chain(changes.iter().map(|c| (c.key.as_slice(), c.value.as_deref())));
+        let writes = pending.writes().chain(
+            changes
+                .iter()
+                .map(|c| (c.key.as_slice(), c.value.as_deref())),
+        );
         self.write(None, writes)?;
         pending.clear();
         tracing::trace!(target: "runtime::storage", "wrote a batch of commits");
@@ -237,15 +241,26 @@ impl RedbStorage {
 
     /// A [`Durability::Immediate`] commit: validated and written in one
     /// write transaction.
-    fn commit_durable(&self, reads: &ReadSet, changes: &[StorageChange]) -> Result<(), CommitError> {
+    fn commit_durable(
+        &self,
+        reads: &ReadSet,
+        changes: &[StorageChange],
+    ) -> Result<(), CommitError> {
         if changes.is_empty() {
             // Nothing to write: check the reads against the last commit,
             // without a write transaction (and without a sync).
-            let txn = self.db.begin_read().map_err(|e| self.err("begin a read", e))?;
-            let table = txn.open_table(DATA).map_err(|e| self.err("open the data table", e))?;
+            let txn = self
+                .db
+                .begin_read()
+                .map_err(|e| self.err("begin a read", e))?;
+            let table = txn
+                .open_table(DATA)
+                .map_err(|e| self.err("open the data table", e))?;
             return reads.validate(|key| self.read(&table, key));
         }
-        let writes = changes.iter().map(|c| (c.key.as_slice(), c.value.as_deref()));
+        let writes = changes
+            .iter()
+            .map(|c| (c.key.as_slice(), c.value.as_deref()));
         self.write(Some(reads), writes)?;
         tracing::trace!(target: "runtime::storage", changes = changes.len(), reads = reads.len(), "committed");
         Ok(())
@@ -258,9 +273,14 @@ impl RedbStorage {
         reads: Option<&ReadSet>,
         writes: impl Iterator<Item = (&'a [u8], Option<&'a [u8]>)>,
     ) -> Result<(), CommitError> {
-        let txn = self.db.begin_write().map_err(|e| self.err("begin a write", e))?;
+        let txn = self
+            .db
+            .begin_write()
+            .map_err(|e| self.err("begin a write", e))?;
         let applied = (|| {
-            let mut table = txn.open_table(DATA).map_err(|e| self.err("open the data table", e))?;
+            let mut table = txn
+                .open_table(DATA)
+                .map_err(|e| self.err("open the data table", e))?;
             if let Some(reads) = reads {
                 reads.validate(|key| self.read(&table, key))?;
             }
@@ -283,8 +303,13 @@ impl RedbStorage {
 
     /// The value of `key` in the file (the last durable commit).
     fn get_committed(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
-        let txn = self.db.begin_read().map_err(|e| self.err("begin a read", e))?;
-        let table = txn.open_table(DATA).map_err(|e| self.err("open the data table", e))?;
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| self.err("begin a read", e))?;
+        let table = txn
+            .open_table(DATA)
+            .map_err(|e| self.err("open the data table", e))?;
         self.read(&table, key)
     }
 
@@ -322,8 +347,13 @@ impl Storage for RedbStorage {
         // Held while the file is read, so no batch moves in between.
         let pending = self.pending.lock();
         let committed = self.guard("list entries", || {
-            let txn = self.db.begin_read().map_err(|e| self.err("begin a read", e))?;
-            let table = txn.open_table(DATA).map_err(|e| self.err("open the data table", e))?;
+            let txn = self
+                .db
+                .begin_read()
+                .map_err(|e| self.err("begin a read", e))?;
+            let table = txn
+                .open_table(DATA)
+                .map_err(|e| self.err("open the data table", e))?;
             let mut entries = Vec::new();
             for entry in table.iter().map_err(|e| self.err("list entries", e))? {
                 let (k, v) = entry.map_err(|e| self.err("list entries", e))?;

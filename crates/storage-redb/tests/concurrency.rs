@@ -13,8 +13,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use storage_redb::{Durability, RedbOptions, RedbStorage};
 use runtime::{BackendKind, ExecutionContext, RuntimeError, Status, Storage};
+use storage_redb::{Durability, RedbOptions, RedbStorage};
 
 const THREADS: u64 = 8;
 const CALLS: u64 = 10_000;
@@ -52,12 +52,17 @@ const BUMP: &str = r#"
 "#;
 
 fn counter(storage: &RedbStorage, key: &[u8]) -> u64 {
-    let value = storage.get(key).unwrap().expect("the counter exists");
+    let value = storage
+        .get(key)
+        .expect("the setup works")
+        .expect("the counter exists");
     u64::from_le_bytes(value.try_into().expect("8 bytes"))
 }
 
-fn run_on(kind: BackendKind) {
-    let dir = tempfile::tempdir().unwrap();
+/// Runs the calls on `kind`, checks the final state and returns the number
+/// of conflicts retried.
+fn run_on(kind: BackendKind) -> u64 {
+    let dir = tempfile::tempdir().expect("the setup works");
     let path = dir.path().join("concurrency.redb");
     // Batched durability: this test is about concurrent commits, and 10 000
     // fsyncs would take most of a minute; the crash test covers durability.
@@ -65,11 +70,11 @@ fn run_on(kind: BackendKind) {
         RedbOptions::new()
             .durability(Durability::batched(64))
             .open(&path)
-            .unwrap(),
+            .expect("the setup works"),
     );
-    let runtime = Arc::new(kind.runtime().unwrap());
-    let wasm = wat::parse_str(BUMP).unwrap();
-    let module = Arc::new(runtime.compile(runtime.prepare(&wasm).unwrap()));
+    let runtime = Arc::new(kind.runtime().expect("the setup works"));
+    let wasm = wat::parse_str(BUMP).expect("the setup works");
+    let module = Arc::new(runtime.compile(runtime.prepare(&wasm).expect("the setup works")));
     let retries = Arc::new(AtomicU64::new(0));
     let per_thread = CALLS / THREADS;
     let threads: Vec<_> = (0..THREADS)
@@ -94,7 +99,11 @@ fn run_on(kind: BackendKind) {
                             Err(e) => panic!("{kind} thread {t} call {i}: {e}"),
                         }
                     };
-                    assert_eq!(outcome.status(), Status::Ok, "{kind} thread {t} call {i}: {outcome:?}");
+                    assert_eq!(
+                        outcome.status(),
+                        Status::Ok,
+                        "{kind} thread {t} call {i}: {outcome:?}"
+                    );
                     assert_eq!(
                         outcome.return_data,
                         i.to_le_bytes(),
@@ -108,26 +117,34 @@ fn run_on(kind: BackendKind) {
         thread.join().expect("no thread panicked");
     }
     let expected: Vec<(Vec<u8>, Vec<u8>)> = (0..THREADS)
-        .map(|t| (format!("t{t}").into_bytes(), per_thread.to_le_bytes().to_vec()))
+        .map(|t| {
+            (
+                format!("t{t}").into_bytes(),
+                per_thread.to_le_bytes().to_vec(),
+            )
+        })
         .chain([(b"total".to_vec(), CALLS.to_le_bytes().to_vec())])
         .collect();
     let mut expected_sorted = expected.clone();
     expected_sorted.sort();
-    assert_eq!(storage.entries().unwrap(), expected_sorted);
+    assert_eq!(storage.entries().expect("the setup works"), expected_sorted);
     assert_eq!(counter(&storage, b"total"), THREADS * per_thread);
     drop(storage);
-    let reopened = RedbStorage::open_existing(&path).unwrap();
-    assert_eq!(reopened.entries().unwrap(), expected_sorted);
-    eprintln!(
-        "{kind}: {CALLS} calls on {THREADS} threads, 0 errors, {} conflicts retried",
-        retries.load(Ordering::Relaxed)
+    let reopened = RedbStorage::open_existing(&path).expect("the setup works");
+    assert_eq!(
+        reopened.entries().expect("the setup works"),
+        expected_sorted
     );
+    retries.load(Ordering::Relaxed)
 }
 
 #[test]
 fn eight_threads_one_runtime_one_redb_storage_every_backend() {
     assert_eq!(CALLS % THREADS, 0);
     for kind in BackendKind::compiled_in() {
-        run_on(kind);
+        let retries = run_on(kind);
+        eprintln!(
+            "{kind}: {CALLS} calls on {THREADS} threads, 0 errors, {retries} conflicts retried"
+        );
     }
 }

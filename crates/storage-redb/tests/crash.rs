@@ -15,6 +15,9 @@
 //! kernel: this proves atomicity and the durability of commits that
 //! returned against process crashes, not against power loss.
 
+// A test harness: the summary of each run goes to stderr.
+#![allow(clippy::print_stderr)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -78,7 +81,13 @@ fn child(path: &Path, every: u32) -> ! {
             .collect();
         changes.sort();
         let mut reads = ReadSet::default();
-        reads.record(b"last", (n > 1).then(|| (n - 1).to_le_bytes()).as_ref().map(|v| &v[..]));
+        reads.record(
+            b"last",
+            (n > 1)
+                .then(|| (n - 1).to_le_bytes())
+                .as_ref()
+                .map(|v| &v[..]),
+        );
         storage.commit(&reads, &changes).expect("the child commits");
         since += 1;
         // Every `every`-th commit is durable; in batched mode an explicit
@@ -132,7 +141,9 @@ fn check_prefix(storage: &RedbStorage) -> Result<u64, String> {
     if l > 0 {
         for i in 0..SHARED_KEYS {
             if value(&shared_key(i))? != l {
-                return Err(format!("last = {l} but shared key {i} is from another batch"));
+                return Err(format!(
+                    "last = {l} but shared key {i} is from another batch"
+                ));
             }
         }
     }
@@ -214,7 +225,9 @@ fn crash_loop(every: u32, kills: u64, seed: u64) -> Result<(), Failed> {
             if let Some(mut e) = child.stderr.take() {
                 let _ = std::io::Read::read_to_string(&mut e, &mut stderr);
             }
-            return Err(format!("kill {kill}: the child ended by itself ({status}): {stderr}").into());
+            return Err(
+                format!("kill {kill}: the child ended by itself ({status}): {stderr}").into(),
+            );
         }
         child.kill().map_err(|e| format!("SIGKILL: {e}"))?;
         child.wait().map_err(|e| e.to_string())?;

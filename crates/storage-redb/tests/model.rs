@@ -62,16 +62,24 @@ fn execute(
     for op in ops {
         match *op {
             Op::Get(k) => {
-                prop_assert_eq!(overlay.get(&[k]).unwrap(), model.get(&vec![k]).cloned());
+                prop_assert_eq!(
+                    overlay.get(&[k]).expect("a storage operation"),
+                    model.get(&vec![k]).cloned()
+                );
                 touched.insert(vec![k]);
             }
             Op::Set(k, v, long) => {
-                let old = overlay.set(&[k], value(v, long)).unwrap();
+                let old = overlay
+                    .set(&[k], value(v, long))
+                    .expect("a storage operation");
                 prop_assert_eq!(old, model.insert(vec![k], value(v, long)));
                 touched.insert(vec![k]);
             }
             Op::Remove(k) => {
-                prop_assert_eq!(overlay.remove(&[k]).unwrap(), model.remove(&vec![k]));
+                prop_assert_eq!(
+                    overlay.remove(&[k]).expect("a storage operation"),
+                    model.remove(&vec![k])
+                );
                 touched.insert(vec![k]);
             }
         }
@@ -80,7 +88,11 @@ fn execute(
 }
 
 fn entries(storage: &dyn Storage) -> Model {
-    storage.entries().unwrap().into_iter().collect()
+    storage
+        .entries()
+        .expect("a storage operation")
+        .into_iter()
+        .collect()
 }
 
 /// Runs the steps on `storage`, which starts empty, and returns the model.
@@ -93,7 +105,9 @@ fn run_steps(storage: Arc<dyn Storage>, steps: &[Step]) -> Result<Model, TestCas
         if let Some(ops) = &step.between {
             let mut after_b = model.clone();
             let (b, _) = execute(&storage, ops, &mut after_b)?;
-            storage.commit(b.reads(), &b.net_changes()).unwrap();
+            storage
+                .commit(b.reads(), &b.net_changes())
+                .expect("a storage operation");
             let keys: BTreeSet<&Vec<u8>> = model.keys().chain(after_b.keys()).collect();
             changed = keys
                 .into_iter()

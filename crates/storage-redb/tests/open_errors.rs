@@ -34,12 +34,16 @@ fn assert_names(message: &str, path: &Path, why: &str) {
 /// to find in the file. Returns its path and its bytes.
 fn database(dir: &Path) -> (PathBuf, Vec<u8>) {
     let path = dir.join("state.redb");
-    let storage = RedbStorage::open(&path).unwrap();
-    storage.apply(&[set(b"a", b"1")]).unwrap();
-    storage.apply(&[set(b"marker", &[0xAB; 300])]).unwrap();
-    storage.apply(&[set(b"z", b"2")]).unwrap();
+    let storage = RedbStorage::open(&path).expect("a new database");
+    for change in [
+        set(b"a", b"1"),
+        set(b"marker", &[0xAB; 300]),
+        set(b"z", b"2"),
+    ] {
+        storage.apply(&[change]).expect("a commit");
+    }
     drop(storage);
-    let bytes = std::fs::read(&path).unwrap();
+    let bytes = std::fs::read(&path).expect("the file");
     (path, bytes)
 }
 
