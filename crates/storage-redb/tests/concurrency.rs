@@ -1,6 +1,7 @@
 //! Concurrency: 8 threads share one `Runtime`, one compiled module and one
 //! `RedbStorage`, and make 10 000 calls in total through
-//! `Runtime::execute_and_commit`, on each compiled-in backend.
+//! `Runtime::execute_and_commit`, on each compiled-in backend (and 800
+//! with durable commits on the first).
 //!
 //! Each call increments the caller's own counter (`t<thread>`) and a shared
 //! one (`total`), read-modify-write inside the guest. A commit conflict
@@ -61,14 +62,12 @@ fn counter(storage: &RedbStorage, key: &[u8]) -> u64 {
 
 /// Runs the calls on `kind`, checks the final state and returns the number
 /// of conflicts retried.
-fn run_on(kind: BackendKind) -> u64 {
+fn run_on(kind: BackendKind, durability: Durability, calls: u64) -> u64 {
     let dir = tempfile::tempdir().expect("the setup works");
     let path = dir.path().join("concurrency.redb");
-    // Batched durability: this test is about concurrent commits, and 10 000
-    // fsyncs would take most of a minute; the crash test covers durability.
     let storage = Arc::new(
         RedbOptions::new()
-            .durability(Durability::batched(64))
+            .durability(durability)
             .open(&path)
             .expect("the setup works"),
     );
@@ -76,7 +75,7 @@ fn run_on(kind: BackendKind) -> u64 {
     let wasm = wat::parse_str(BUMP).expect("the setup works");
     let module = Arc::new(runtime.compile(runtime.prepare(&wasm).expect("the setup works")));
     let retries = Arc::new(AtomicU64::new(0));
-    let per_thread = CALLS / THREADS;
+    let per_thread = calls / THREADS;
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
             let (runtime, module, storage, retries) = (
@@ -123,7 +122,7 @@ fn run_on(kind: BackendKind) -> u64 {
                 per_thread.to_le_bytes().to_vec(),
             )
         })
-        .chain([(b"total".to_vec(), CALLS.to_le_bytes().to_vec())])
+        .chain([(b"total".to_vec(), calls.to_le_bytes().to_vec())])
         .collect();
     let mut expected_sorted = expected.clone();
     expected_sorted.sort();
@@ -138,13 +137,28 @@ fn run_on(kind: BackendKind) -> u64 {
     retries.load(Ordering::Relaxed)
 }
 
+/// 10 000 calls per backend. Batched durability (group commit): this test
+/// is about concurrent commits, and 10 000 fsyncs would take most of a
+/// minute.
 #[test]
 fn eight_threads_one_runtime_one_redb_storage_every_backend() {
     assert_eq!(CALLS % THREADS, 0);
     for kind in BackendKind::compiled_in() {
-        let retries = run_on(kind);
+        let retries = run_on(kind, Durability::batched(64), CALLS);
         eprintln!(
             "{kind}: {CALLS} calls on {THREADS} threads, 0 errors, {retries} conflicts retried"
         );
     }
+}
+
+/// The same with durable commits (each validated inside its own redb write
+/// transaction), fewer calls: one fsync each.
+#[test]
+fn eight_threads_with_durable_commits() {
+    let kind = BackendKind::compiled_in()[0];
+    let calls = 800;
+    let retries = run_on(kind, Durability::Immediate, calls);
+    eprintln!(
+        "{kind}, durable: {calls} calls on {THREADS} threads, 0 errors, {retries} conflicts retried"
+    );
 }
