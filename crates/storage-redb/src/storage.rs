@@ -4,7 +4,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use parking_lot::Mutex;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, TableHandle};
+use redb::{
+    Database, ReadOnlyTable, ReadableDatabase, ReadableTable, TableDefinition, TableHandle,
+};
 use runtime_core::{CommitError, ReadSet, Storage, StorageChange, StorageError};
 
 use crate::options::{Durability, RedbOptions};
@@ -249,13 +251,7 @@ impl RedbStorage {
         if changes.is_empty() {
             // Nothing to write: check the reads against the last commit,
             // without a write transaction (and without a sync).
-            let txn = self
-                .db
-                .begin_read()
-                .map_err(|e| self.err("begin a read", e))?;
-            let table = txn
-                .open_table(DATA)
-                .map_err(|e| self.err("open the data table", e))?;
+            let table = self.read_table()?;
             return reads.validate(|key| self.read(&table, key));
         }
         let writes = changes
@@ -303,14 +299,17 @@ impl RedbStorage {
 
     /// The value of `key` in the file (the last durable commit).
     fn get_committed(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read(&self.read_table()?, key)
+    }
+
+    /// The data table as of the last commit in the file.
+    fn read_table(&self) -> Result<ReadOnlyTable<&'static [u8], &'static [u8]>, StorageError> {
         let txn = self
             .db
             .begin_read()
             .map_err(|e| self.err("begin a read", e))?;
-        let table = txn
-            .open_table(DATA)
-            .map_err(|e| self.err("open the data table", e))?;
-        self.read(&table, key)
+        txn.open_table(DATA)
+            .map_err(|e| self.err("open the data table", e))
     }
 
     fn read(
@@ -347,13 +346,7 @@ impl Storage for RedbStorage {
         // Held while the file is read, so no batch moves in between.
         let pending = self.pending.lock();
         let committed = self.guard("list entries", || {
-            let txn = self
-                .db
-                .begin_read()
-                .map_err(|e| self.err("begin a read", e))?;
-            let table = txn
-                .open_table(DATA)
-                .map_err(|e| self.err("open the data table", e))?;
+            let table = self.read_table()?;
             let mut entries = Vec::new();
             for entry in table.iter().map_err(|e| self.err("list entries", e))? {
                 let (k, v) = entry.map_err(|e| self.err("list entries", e))?;
