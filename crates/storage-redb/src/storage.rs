@@ -130,6 +130,7 @@ impl RedbStorage {
                 .map(|t| t.name().to_owned())
                 .collect();
             let has_meta = tables.iter().any(|t| t == META.name());
+            let has_data = tables.iter().any(|t| t == DATA.name());
             if !has_meta && !tables.is_empty() {
                 return Err(self.fail(&format!(
                     "a redb database of another application (tables {tables:?}, no {:?} table)",
@@ -155,6 +156,10 @@ impl RedbStorage {
                     }
                 }
                 txn.open_table(DATA).map_err(|e| self.err("open the data table", e))?;
+            }
+            if has_meta && has_data {
+                // Nothing was created: no commit, no sync.
+                return txn.abort().map_err(|e| self.err("end the schema check", e));
             }
             txn.commit().map_err(|e| self.err("commit the schema", e))
         })
