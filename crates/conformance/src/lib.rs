@@ -27,5 +27,6 @@ pub mod fuzz;
 pub mod report;
 pub mod runner;
 pub mod spec;
+pub mod state;
 pub mod suite;
 pub mod typed_args;

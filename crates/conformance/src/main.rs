@@ -6,6 +6,8 @@
 //! * `conformance spec [--dir DIR]`: the spec testsuite, raw and prepared.
 //! * `conformance fuzz [--seconds N | --iterations N] [--seed S] [--out DIR]`:
 //!   differential fuzzing.
+//! * `conformance state PATH [--json]`: the contents of a `run --state`
+//!   database.
 //!
 //! Exit status: 0 when the backends agree (and, for `suite`, match every
 //! expectation), 1 when they diverge, 2 for a usage error or an unreadable
@@ -19,6 +21,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use conformance::fuzz::Fuzzer;
 use conformance::runner::{Invocation, Runners, load_guest};
+use conformance::state::{self, StateError};
 use conformance::{corpus, report, spec, suite};
 use runtime::{BackendKind, ExecutionContext, ExecutionLimits, GasSchedule, ModuleLimits};
 
@@ -65,6 +68,15 @@ enum Command {
     /// Differential fuzzing: generated modules, prepared once, run on every
     /// backend, outcomes compared.
     Fuzz(FuzzArgs),
+    /// Print every key and value of a `run --state` database, in hex,
+    /// ordered by key.
+    State {
+        /// The database file (it must exist).
+        path: PathBuf,
+        /// Print `{"entries": [{"key_hex": ..., "value_hex": ...}]}`.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -121,6 +133,11 @@ struct RunArgs {
     /// comma-separated TYPE:VALUE (see CLI.md).
     #[arg(long, value_name = "LIST")]
     args: Option<String>,
+    /// A persistent storage database (redb; created if missing): every
+    /// backend runs on its state, and the agreed changes of an `ok` call are
+    /// committed to it once.
+    #[arg(long, value_name = "PATH")]
+    state: Option<PathBuf>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -193,7 +210,18 @@ fn run(args: RunArgs) -> Result<ExitCode, Usage> {
         pre_state: Vec::new(),
     };
     let runners = Runners::new(&kinds).map_err(|e| Usage(e.to_string()))?;
-    let outcomes = match runners.run(&invocation) {
+    let outcomes = match &args.state {
+        None => runners.run(&invocation),
+        Some(path) => match state::run_with_state(&runners, &invocation, path) {
+            Ok((outcomes, commit)) => {
+                eprintln!("conformance: state {}: {commit}", path.display());
+                Ok(outcomes)
+            }
+            Err(StateError::Open(e)) => return Err(Usage(e.to_string())),
+            Err(StateError::Run(e)) => Err(e),
+        },
+    };
+    let outcomes = match outcomes {
         Ok(outcomes) => outcomes,
         Err(e) => {
             eprintln!("infrastructure error: {e}");
@@ -340,6 +368,16 @@ fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
     })
 }
 
+fn show_state(path: &std::path::Path, json: bool) -> Result<ExitCode, Usage> {
+    let entries = state::entries(path).map_err(|e| Usage(e.to_string()))?;
+    if json {
+        println!("{}", state::entries_json(&entries));
+    } else {
+        print!("{}", state::entries_table(&entries));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("CONFORMANCE_LOG"))
@@ -362,6 +400,7 @@ fn main() -> ExitCode {
             json,
         } => run_spec(dir, &backends, json),
         Command::Fuzz(args) => fuzz(args),
+        Command::State { path, json } => show_state(&path, json),
     };
     result.unwrap_or_else(|Usage(message)| {
         eprintln!("conformance: {message}");

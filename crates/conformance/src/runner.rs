@@ -4,8 +4,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use runtime::{
-    BackendKind, ExecutionContext, InMemoryStorage, ModuleLimits, Outcome, Runtime, RuntimeError,
-    Storage,
+    BackendKind, ExecutionContext, InMemoryStorage, Module, ModuleLimits, Outcome, Runtime,
+    RuntimeError, Storage,
 };
 
 /// Why a guest file could not be loaded.
@@ -143,6 +143,51 @@ impl Runners {
         invocation: &Invocation,
         storage_for: impl Fn(BackendKind) -> Arc<InMemoryStorage>,
     ) -> Result<Vec<(BackendOutcome, Arc<InMemoryStorage>)>, RuntimeError> {
+        self.run_each(invocation, storage_for, |runtime, module, storage| {
+            let shared: Arc<dyn Storage> = storage.clone();
+            let (call, context) = (&invocation.call, &invocation.context);
+            match &invocation.args {
+                None => runtime.execute_and_commit(module, call, context, shared),
+                Some(args) => runtime.call_and_commit(module, call, args, context, shared),
+            }
+        })
+    }
+
+    /// Runs the module on every backend over the one `storage`, committing
+    /// nothing: every backend sees the same pre-state (`conformance run
+    /// --state`). The caller commits the agreed changes, if any.
+    ///
+    /// # Errors
+    ///
+    /// A [`RuntimeError`] (infrastructure) of any backend.
+    pub fn run_over(
+        &self,
+        invocation: &Invocation,
+        storage: &Arc<dyn Storage>,
+    ) -> Result<Vec<BackendOutcome>, RuntimeError> {
+        let runs = self.run_each(
+            invocation,
+            |_| (),
+            |runtime, module, ()| {
+                let (call, context) = (&invocation.call, &invocation.context);
+                match &invocation.args {
+                    None => runtime.execute(module, call, context, storage.clone()),
+                    Some(args) => runtime.call(module, call, args, context, storage.clone()),
+                }
+            },
+        )?;
+        Ok(runs.into_iter().map(|(outcome, ())| outcome).collect())
+    }
+
+    /// Prepares the module once; for each backend, makes its `setup`, and
+    /// runs `exec` on the compiled module (a module that preparation
+    /// rejected is the rejection outcome on every backend).
+    fn run_each<T>(
+        &self,
+        invocation: &Invocation,
+        mut setup: impl FnMut(BackendKind) -> T,
+        mut exec: impl FnMut(&Runtime, &Module, &T) -> Result<Outcome, RuntimeError>,
+    ) -> Result<Vec<(BackendOutcome, T)>, RuntimeError> {
         // Prepared once for every backend (all runtimes share the default
         // schedule); no runtime, nothing to run.
         let Some((_, first)) = self.runtimes.first() else {
@@ -156,27 +201,9 @@ impl Runners {
         let mut outcomes = Vec::with_capacity(self.runtimes.len());
         for (kind, runtime) in &self.runtimes {
             let runtime = &runtime.with_module_limits(invocation.module_limits.clone());
-            let storage = storage_for(*kind);
+            let state = setup(*kind);
             let outcome = match &prepared {
-                Ok(prepared) => {
-                    let module = runtime.compile(prepared.clone());
-                    let shared: Arc<dyn Storage> = storage.clone();
-                    match &invocation.args {
-                        None => runtime.execute_and_commit(
-                            &module,
-                            &invocation.call,
-                            &invocation.context,
-                            shared,
-                        )?,
-                        Some(args) => runtime.call_and_commit(
-                            &module,
-                            &invocation.call,
-                            args,
-                            &invocation.context,
-                            shared,
-                        )?,
-                    }
-                }
+                Ok(prepared) => exec(runtime, &runtime.compile(prepared.clone()), &state)?,
                 Err(rejection) => Outcome::rejected(rejection.clone()),
             };
             outcomes.push((
@@ -184,7 +211,7 @@ impl Runners {
                     backend: *kind,
                     outcome,
                 },
-                storage,
+                state,
             ));
         }
         Ok(outcomes)

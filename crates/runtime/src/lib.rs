@@ -41,6 +41,7 @@
 //! * `wasmi` (default): the wasmi interpreter.
 //! * `testing`: the testing tier (`runtime::testing`: uninstrumented modules,
 //!   raw instances) for conformance tools; never needed to run guests.
+//! * `redb`: persistent storage, `runtime::storage_redb::RedbStorage`.
 
 #![forbid(unsafe_code)]
 
@@ -195,3 +196,5 @@ impl fmt::Display for BackendKind {
 
 #[cfg(feature = "wasmer")]
 pub use backend_wasmer::WasmerCompiler;
+#[cfg(feature = "redb")]
+pub use storage_redb;
