@@ -480,3 +480,39 @@ impl EngineInstance for WasmerInstance {
         take_host(&self.env, &mut self.store)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The version `Cargo.lock` pins for `package`.
+    fn locked_version(package: &str) -> String {
+        let lock =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
+                .expect("the workspace's Cargo.lock");
+        let mut lines = lock.lines();
+        while let Some(line) = lines.next() {
+            if line == format!("name = \"{package}\"") {
+                let version = lines.next().unwrap_or_default();
+                return version
+                    .trim_start_matches("version = \"")
+                    .trim_end_matches('"')
+                    .to_owned();
+            }
+        }
+        panic!("{package} is not in Cargo.lock");
+    }
+
+    #[test]
+    fn the_version_in_the_engine_id_is_the_locked_one() {
+        assert_eq!(WASMER_VERSION, locked_version("wasmer"));
+        assert_eq!(WASMER_VERSION, locked_version("wasmer-types"));
+        let id = WasmerBackend::new().engine_id();
+        assert!(
+            id.starts_with(&format!("wasmer-{WASMER_VERSION} Cranelift ")),
+            "{id}"
+        );
+        assert!(id.contains("target=") && id.contains("cpu="), "{id}");
+        assert_eq!(id, WasmerBackend::new().engine_id());
+    }
+}

@@ -446,3 +446,51 @@ impl EngineInstance for WasmtimeInstance {
 fn is_host_abort(error: &wasmtime::Error) -> bool {
     error.is::<HostAbort>()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The version `Cargo.lock` pins for `package`.
+    fn locked_version(package: &str) -> String {
+        let lock =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
+                .expect("the workspace's Cargo.lock");
+        let mut lines = lock.lines();
+        while let Some(line) = lines.next() {
+            if line == format!("name = \"{package}\"") {
+                let version = lines.next().unwrap_or_default();
+                return version
+                    .trim_start_matches("version = \"")
+                    .trim_end_matches('"')
+                    .to_owned();
+            }
+        }
+        panic!("{package} is not in Cargo.lock");
+    }
+
+    #[test]
+    fn the_version_in_the_engine_id_is_the_locked_one() {
+        assert_eq!(WASMTIME_VERSION, locked_version("wasmtime"));
+        let backend = WasmtimeBackend::new().unwrap();
+        let id = backend.engine_id();
+        assert!(
+            id.starts_with(&format!("wasmtime-{WASMTIME_VERSION} ")),
+            "{id}"
+        );
+        assert!(id.contains(std::env::consts::ARCH), "{id}");
+        // wasmtime's own compatibility hash is part of it, and stable.
+        assert_eq!(id, WasmtimeBackend::new().unwrap().engine_id());
+        assert!(id.contains(&format!("compat={}", compatibility_digest(&backend.engine))));
+    }
+
+    #[test]
+    fn another_configuration_changes_the_compatibility_digest() {
+        let mut config = wasmtime::Config::new();
+        config.wasm_simd(false).wasm_relaxed_simd(false);
+        let plain = Engine::new(&config).unwrap();
+        config.epoch_interruption(true);
+        let epochs = Engine::new(&config).unwrap();
+        assert_ne!(compatibility_digest(&plain), compatibility_digest(&epochs));
+    }
+}
