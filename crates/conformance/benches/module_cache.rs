@@ -22,6 +22,9 @@
 //! cargo bench -p conformance --bench module_cache
 //! ```
 //!
+//! For scale, it also measures `Runtime::prepare` of the guest, which the
+//! cache does not skip.
+//!
 //! Wall-clock time: wasmtime compiles on several threads. Besides
 //! criterion's report, the bench prints a Markdown table of the median
 //! time per compile of each variant and the speed-ups, for `BENCHMARKS.md`.
@@ -239,6 +242,31 @@ fn module_cache(c: &mut Criterion) {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+
+    // Preparation, which the cache does not skip: for scale.
+    let plain = backends[0].runtime().unwrap();
+    let mut group = c.benchmark_group("module_cache/prepare");
+    group
+        .sample_size(SAMPLES)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5));
+    group.bench_function("prepare", |bencher| {
+        bencher.iter_custom(|iterations| {
+            let start = Instant::now();
+            for _ in 0..iterations {
+                black_box(plain.prepare(&wasm).unwrap());
+            }
+            let elapsed = start.elapsed();
+            timings
+                .borrow_mut()
+                .entry((usize::MAX, 0))
+                .or_default()
+                .push((iterations, elapsed));
+            elapsed
+        });
+    });
+    group.finish();
     summarize(&backends, &timings.into_inner(), &artifact_sizes);
 }
 
@@ -283,6 +311,13 @@ fn summarize(backends: &[BackendKind], timings: &Timings, sizes: &[(BackendKind,
             speedup(disk),
             verdict(speedup(disk), GOALS[1]),
             GOALS[1],
+        );
+    }
+    if let Some(prepare) = timings.get(&(usize::MAX, 0)).and_then(|b| median(b)) {
+        println!();
+        println!(
+            "Preparation of the same guest (not cached; every start pays it): {:.0} µs.",
+            us(prepare)
         );
     }
 }

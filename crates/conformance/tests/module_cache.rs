@@ -13,6 +13,11 @@
 //!   that does not verify.
 //! * `conformance run --cache DIR` stores artifacts, then loads them.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail loudly; they have no caller to return errors to"
+)]
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
