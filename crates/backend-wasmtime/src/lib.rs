@@ -46,8 +46,9 @@ use wasmtime::{
 use epoch::{EPOCH_TICK, EpochTicker};
 pub use traps::map_error;
 
-/// The version of the wasmtime crate this backend is built with (checked
-/// against `Cargo.lock` by a test), part of [`Backend::engine_id`].
+/// The version of the wasmtime crate this backend is built with (the
+/// conformance tests check the engine id against `Cargo.lock`), part of
+/// [`Backend::engine_id`].
 pub const WASMTIME_VERSION: &str = "48.0.0";
 
 /// Runs prepared modules on wasmtime with Cranelift.
@@ -279,13 +280,7 @@ impl Backend for WasmtimeBackend {
         module: &PreparedModule,
         imports: &HostFunctions,
     ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
-        if artifact.engine_id() != self.engine_id {
-            return Err(NonDeterministic::EngineError(format!(
-                "wasmtime: an artifact of engine {:?} handed to engine {:?}",
-                artifact.engine_id(),
-                self.engine_id
-            )));
-        }
+        let payload = artifact.payload_for(&self.engine_id)?;
         // SAFETY: wasmtime requires bytes produced by `Module::serialize` of
         // a compatible engine, unmodified. A `VerifiedArtifact` is made only
         // by runtime-core's module cache, after checking that the file's
@@ -295,7 +290,7 @@ impl Backend for WasmtimeBackend {
         // (`Module::serialize`) on a backend with the same engine id, checked
         // again just above. The engine id holds wasmtime's version and its
         // own precompile compatibility hash, so the engine is compatible.
-        let compiled = unsafe { wasmtime::Module::deserialize(&self.engine, artifact.payload()) }
+        let compiled = unsafe { wasmtime::Module::deserialize(&self.engine, payload) }
             .map_err(|e| engine_error("deserialize", e))?;
         self.link(&compiled, module, imports)
     }
@@ -451,37 +446,20 @@ fn is_host_abort(error: &wasmtime::Error) -> bool {
 mod tests {
     use super::*;
 
-    /// The version `Cargo.lock` pins for `package`.
-    fn locked_version(package: &str) -> String {
-        let lock =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock"))
-                .expect("the workspace's Cargo.lock");
-        let mut lines = lock.lines();
-        while let Some(line) = lines.next() {
-            if line == format!("name = \"{package}\"") {
-                let version = lines.next().unwrap_or_default();
-                return version
-                    .trim_start_matches("version = \"")
-                    .trim_end_matches('"')
-                    .to_owned();
-            }
-        }
-        panic!("{package} is not in Cargo.lock");
-    }
-
     #[test]
-    fn the_version_in_the_engine_id_is_the_locked_one() {
-        assert_eq!(WASMTIME_VERSION, locked_version("wasmtime"));
+    fn the_engine_id_holds_the_compatibility_digest() {
         let backend = WasmtimeBackend::new().unwrap();
         let id = backend.engine_id();
         assert!(
             id.starts_with(&format!("wasmtime-{WASMTIME_VERSION} ")),
             "{id}"
         );
-        assert!(id.contains(std::env::consts::ARCH), "{id}");
-        // wasmtime's own compatibility hash is part of it, and stable.
+        assert!(id.ends_with(&format!(
+            " compat={}",
+            compatibility_digest(&backend.engine)
+        )));
+        // Stable across engines of one configuration.
         assert_eq!(id, WasmtimeBackend::new().unwrap().engine_id());
-        assert!(id.contains(&format!("compat={}", compatibility_digest(&backend.engine))));
     }
 
     #[test]

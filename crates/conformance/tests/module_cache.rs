@@ -12,6 +12,7 @@
 //!   own caches on one directory (as processes would) never leave a file
 //!   that does not verify.
 //! * `conformance run --cache DIR` stores artifacts, then loads them.
+//! * Engine ids name the engine crates' locked versions.
 
 #![allow(
     clippy::unwrap_used,
@@ -472,6 +473,50 @@ fn an_upgrade_never_loads_an_old_artifact() {
     }
 }
 
+/// The version `Cargo.lock` pins for `package`.
+fn locked_version(package: &str) -> String {
+    let lock =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.lock")).unwrap();
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{package}\"") {
+            let version = lines.next().unwrap_or_default();
+            return version
+                .trim_start_matches("version = \"")
+                .trim_end_matches('"')
+                .to_owned();
+        }
+    }
+    panic!("{package} is not in Cargo.lock");
+}
+
+/// The engine id, which versions the cache directory, names the engine
+/// crate's real version (an upgrade that forgets the backend's version
+/// constant fails here) and the target.
+#[test]
+fn engine_ids_name_the_locked_engine_versions() {
+    // wasmer and wasmer-types are released together; the id uses the latter.
+    assert_eq!(locked_version("wasmer"), locked_version("wasmer-types"));
+    for (kind, package) in [
+        (BackendKind::Wasmtime, "wasmtime"),
+        (BackendKind::Wasmer, "wasmer"),
+    ] {
+        let id = kind.backend().unwrap().engine_id();
+        let prefix = format!("{package}-{} ", locked_version(package));
+        assert!(id.starts_with(&prefix), "{id} does not start with {prefix}");
+        assert!(id.contains(std::env::consts::ARCH), "{id}");
+        assert_eq!(id, kind.backend().unwrap().engine_id(), "{kind}: unstable");
+    }
+    // wasmer's id lists the CPU features its code may use.
+    assert!(
+        BackendKind::Wasmer
+            .backend()
+            .unwrap()
+            .engine_id()
+            .contains(" cpu=[")
+    );
+}
+
 #[test]
 fn a_memory_hit_skips_compilation_on_every_backend() {
     let w = &workloads()[1];
@@ -487,6 +532,12 @@ fn a_memory_hit_skips_compilation_on_every_backend() {
         check_spec(kind, w, &outcome);
         assert_eq!(execute(&runtime, &first, w).digest(), outcome.digest());
         assert_eq!(outcome.digest(), Some(uncached_digest(kind, w)));
+        // Another runtime over another backend of the same engine
+        // configuration shares the entry, and runs it.
+        let (twin, twin_counts) = counting_runtime(kind, &cache, None);
+        let shared = twin.compile(twin.prepare(&w.wasm).unwrap());
+        assert_eq!(twin_counts.take(), (0, 0), "{kind}");
+        assert_eq!(execute(&twin, &shared, w).digest(), outcome.digest());
         // Other module limits prepare another module: not a hit.
         let mut limits = runtime.limits().clone();
         limits.max_memory_pages -= 1;
@@ -546,6 +597,25 @@ fn the_least_recently_used_module_is_evicted() {
     }
 }
 
+/// Thread `t`'s share of a concurrency test: `rounds` compilations and
+/// executions, cycling through the workloads from the `t`-th, each
+/// checked against its `expected` digest.
+fn thread_rounds(
+    kind: BackendKind,
+    runtime: &Runtime,
+    ws: &[Workload],
+    expected: &[[u8; 32]],
+    t: usize,
+    rounds: usize,
+) {
+    for round in 0..rounds {
+        let i = (t + round) % ws.len();
+        let module = runtime.compile(runtime.prepare(&ws[i].wasm).unwrap());
+        let outcome = execute(runtime, &module, &ws[i]);
+        assert_eq!(outcome.digest(), Some(expected[i]), "{kind} thread {t}");
+    }
+}
+
 #[test]
 fn threads_sharing_one_cache_compile_each_module_once() {
     const THREADS: usize = 8;
@@ -561,12 +631,7 @@ fn threads_sharing_one_cache_compile_each_module_once() {
                 let (runtime, ws, expected, barrier) = (&runtime, &ws, &expected, &barrier);
                 s.spawn(move || {
                     barrier.wait();
-                    for round in 0..6 {
-                        let i = (t + round) % ws.len();
-                        let module = runtime.compile(runtime.prepare(&ws[i].wasm).unwrap());
-                        let outcome = execute(runtime, &module, &ws[i]);
-                        assert_eq!(outcome.digest(), Some(expected[i]), "{kind} thread {t}");
-                    }
+                    thread_rounds(kind, runtime, ws, expected, t, 6);
                 });
             }
         });
@@ -596,12 +661,7 @@ fn caches_racing_on_one_directory_leave_only_valid_artifacts() {
                         let cache = ModuleCache::with_directory(0, dir).unwrap();
                         let (runtime, _) = counting_runtime(kind, &cache, None);
                         barrier.wait();
-                        for round in 0..4 {
-                            let i = (t + round) % ws.len();
-                            let module = runtime.compile(runtime.prepare(&ws[i].wasm).unwrap());
-                            let outcome = execute(&runtime, &module, &ws[i]);
-                            assert_eq!(outcome.digest(), Some(expected[i]), "{kind} thread {t}");
-                        }
+                        thread_rounds(kind, &runtime, ws, expected, t, 4);
                         cache.stats().discarded
                     })
                 })

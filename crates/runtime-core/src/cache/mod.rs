@@ -50,6 +50,7 @@ use disk::{DiskLayer, Lookup};
 use memory::{Compiled, Found, MemoryLayer};
 
 use crate::backend::Backend;
+use crate::error::NonDeterministic;
 use crate::host_functions::HostFunctions;
 use crate::prepare::PreparedModule;
 use crate::runtime::{COMPILE_STACK, Runtime, on_native_stack};
@@ -84,6 +85,22 @@ impl VerifiedArtifact {
     /// is handed to).
     pub fn engine_id(&self) -> &str {
         &self.engine_id
+    }
+
+    /// The payload, if the artifact was written under `engine_id` (a
+    /// backend's own id): the check a backend makes again before loading.
+    ///
+    /// # Errors
+    ///
+    /// An engine error naming both ids otherwise.
+    pub fn payload_for(&self, engine_id: &str) -> Result<&[u8], NonDeterministic> {
+        if self.engine_id != engine_id {
+            return Err(NonDeterministic::EngineError(format!(
+                "an artifact of engine {:?} handed to engine {engine_id:?}",
+                self.engine_id
+            )));
+        }
+        Ok(self.payload())
     }
 }
 
@@ -362,4 +379,24 @@ impl ModuleCache {
 
 fn key_for(backend: &dyn Backend, prepared: &PreparedModule) -> ArtifactKey {
     ArtifactKey::new(backend.name(), &backend.engine_id(), prepared.key())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_verified_artifact_is_given_only_to_its_own_engine() {
+        let key = ArtifactKey::new("mock", "mock-1", [1; 32]);
+        let file = artifact::encode(&key, b"code");
+        let payload = artifact::verify(&file, &key).unwrap();
+        let artifact = VerifiedArtifact {
+            file,
+            payload,
+            engine_id: "mock-1".into(),
+        };
+        assert_eq!(artifact.payload_for("mock-1"), Ok(&b"code"[..]));
+        let err = artifact.payload_for("mock-2").unwrap_err();
+        assert!(err.to_string().contains("mock-2"), "{err}");
+    }
 }
