@@ -38,9 +38,10 @@ use std::time::{Duration, Instant};
 use host_abi::MEMORY_EXPORT;
 use runtime_core::backend::{
     Backend, EngineFailure, EngineInstance, EngineModule, Failed, GuestMemory, HostState,
-    ImportCaller, Watchdog, WatchdogGuard, call_import, resolve_imports,
+    ImportCaller, VerifiedArtifact, Watchdog, WatchdogGuard, call_import, resolve_imports,
 };
 use runtime_core::{HostFunctions, NonDeterministic, PreparedModule, ValType, WasmValue};
+use wasmer::sys::NativeEngineExt;
 use wasmer::{
     Engine, Function, FunctionEnv, FunctionEnvMut, FunctionType, Global, Imports, Instance, Memory,
     Module, RuntimeError, Store, Type, Value,
@@ -64,10 +65,17 @@ pub enum WasmerCompiler {
     Singlepass,
 }
 
+/// The version of the wasmer crates this backend is built with (wasmer and
+/// wasmer-types are released together; the conformance tests check the
+/// engine id against `Cargo.lock`), part of [`Backend::engine_id`].
+pub const WASMER_VERSION: &str = wasmer_types::VERSION;
+
 /// Runs prepared modules on wasmer.
 pub struct WasmerBackend {
     engine: Engine,
     compiler: WasmerCompiler,
+    /// [`Backend::engine_id`], computed once.
+    engine_id: String,
 }
 
 impl std::fmt::Debug for WasmerBackend {
@@ -97,7 +105,55 @@ impl WasmerBackend {
             #[cfg(feature = "singlepass")]
             WasmerCompiler::Singlepass => wasmer::sys::Singlepass::new().into(),
         };
-        Self { engine, compiler }
+        let target = engine.target();
+        let engine_id = format!(
+            "wasmer-{WASMER_VERSION} {compiler:?} {} target={} cpu={:?}",
+            engine.deterministic_id(),
+            target.triple(),
+            target.cpu_features().iter().collect::<Vec<_>>(),
+        );
+        Self {
+            engine,
+            compiler,
+            engine_id,
+        }
+    }
+
+    /// The module of `compiled`, each import linked to its index in
+    /// `imports`.
+    fn link(
+        &self,
+        compiled: Module,
+        module: &PreparedModule,
+        imports: &HostFunctions,
+    ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
+        let names: Vec<(String, String)> = compiled
+            .imports()
+            .map(|i| (i.module().to_owned(), i.name().to_owned()))
+            .collect();
+        let indices =
+            resolve_imports(imports, names.iter().map(|(m, n)| (m.as_str(), n.as_str())))?;
+        let links = names
+            .into_iter()
+            .zip(indices)
+            .map(|((module, name), index)| {
+                let sig = imports.entries()[index].sig();
+                let types = |ts: &[ValType]| ts.iter().map(|t| val_type(*t)).collect::<Vec<_>>();
+                Link {
+                    ty: FunctionType::new(types(&sig.params), types(&sig.results)),
+                    module,
+                    name,
+                    index,
+                }
+            })
+            .collect();
+        Ok(Arc::new(WasmerModule {
+            gas_export: module.gas_export().map(str::to_owned),
+            stack_export: module.stack_export().map(str::to_owned),
+            engine: self.engine.clone(),
+            module: compiled,
+            links,
+        }))
     }
 
     /// The compiler in use.
@@ -184,11 +240,7 @@ impl Backend for WasmerBackend {
     }
 
     fn engine_id(&self) -> String {
-        format!(
-            "wasmer-7.4 {:?} target={}",
-            self.compiler,
-            std::env::consts::ARCH
-        )
+        self.engine_id.clone()
     }
 
     fn compile(
@@ -198,42 +250,33 @@ impl Backend for WasmerBackend {
     ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
         let compiled = Module::new(&self.engine, module.code())
             .map_err(|e| NonDeterministic::EngineError(format!("wasmer compile: {e}")))?;
-        let names: Vec<(String, String)> = compiled
-            .imports()
-            .map(|i| (i.module().to_owned(), i.name().to_owned()))
-            .collect();
-        let indices =
-            resolve_imports(imports, names.iter().map(|(m, n)| (m.as_str(), n.as_str())))?;
-        let links = names
-            .into_iter()
-            .zip(indices)
-            .map(|((module, name), index)| Link {
-                ty: FunctionType::new(
-                    imports.entries()[index]
-                        .sig()
-                        .params
-                        .iter()
-                        .map(|t| val_type(*t))
-                        .collect::<Vec<_>>(),
-                    imports.entries()[index]
-                        .sig()
-                        .results
-                        .iter()
-                        .map(|t| val_type(*t))
-                        .collect::<Vec<_>>(),
-                ),
-                module,
-                name,
-                index,
-            })
-            .collect();
-        Ok(Arc::new(WasmerModule {
-            gas_export: module.gas_export().map(str::to_owned),
-            stack_export: module.stack_export().map(str::to_owned),
-            engine: self.engine.clone(),
-            module: compiled,
-            links,
-        }))
+        self.link(compiled, module, imports)
+    }
+
+    fn serializes(&self) -> bool {
+        true
+    }
+
+    fn deserialize(
+        &self,
+        artifact: &VerifiedArtifact,
+        module: &PreparedModule,
+        imports: &HostFunctions,
+    ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
+        let payload = artifact.payload_for(&self.engine_id)?;
+        // SAFETY: wasmer requires bytes built by `Module::serialize` (it
+        // loads them as native code without validating them). A
+        // `VerifiedArtifact` is made only by runtime-core's module cache,
+        // after checking that the file's SHA-256 checksum over the payload
+        // and the full key (this prepared module's key, this backend's name
+        // and engine id) matches; the file was written by that cache from
+        // `WasmerModule::serialize` below (`Module::serialize`) on a backend
+        // with the same engine id, checked again by `payload_for`. The engine id
+        // holds wasmer's version, the compiler, the target triple and the
+        // CPU features the code was compiled for.
+        let compiled = unsafe { Module::deserialize(&self.engine, payload) }
+            .map_err(|e| NonDeterministic::EngineError(format!("wasmer deserialize: {e}")))?;
+        self.link(compiled, module, imports)
     }
 
     fn native_stack_required(&self) -> usize {
@@ -261,6 +304,13 @@ struct WasmerModule {
 }
 
 impl EngineModule for WasmerModule {
+    fn serialize(&self) -> Result<Option<Vec<u8>>, NonDeterministic> {
+        self.module
+            .serialize()
+            .map(|bytes| Some(bytes.to_vec()))
+            .map_err(|e| NonDeterministic::EngineError(format!("wasmer serialize: {e}")))
+    }
+
     fn instantiate(&self, host: HostState) -> Result<Box<dyn EngineInstance>, Box<Failed>> {
         let mut store = Store::new(self.engine.clone());
         // The wall-clock safety net: interrupt the store at the deadline, and

@@ -33,11 +33,12 @@ use std::time::Instant;
 use host_abi::MEMORY_EXPORT;
 use runtime_core::backend::{
     Backend, EngineFailure, EngineInstance, EngineModule, Failed, GuestMemory, HostAbort,
-    HostState, ImportCaller, call_import,
+    HostState, ImportCaller, VerifiedArtifact, call_import,
 };
 use runtime_core::{
     HostFunctions, ModuleLimits, NonDeterministic, PreparedModule, RuntimeError, ValType, WasmValue,
 };
+use sha2::{Digest, Sha256};
 use wasmtime::{
     Caller, Engine, FuncType, Global, Instance, InstancePre, Linker, Memory, Store, Val,
 };
@@ -45,9 +46,16 @@ use wasmtime::{
 use epoch::{EPOCH_TICK, EpochTicker};
 pub use traps::map_error;
 
+/// The version of the wasmtime crate this backend is built with (the
+/// conformance tests check the engine id against `Cargo.lock`), part of
+/// [`Backend::engine_id`].
+pub const WASMTIME_VERSION: &str = "48.0.0";
+
 /// Runs prepared modules on wasmtime with Cranelift.
 pub struct WasmtimeBackend {
     engine: Engine,
+    /// [`Backend::engine_id`], computed once.
+    engine_id: String,
     /// Advances the engine's epoch for the wall-clock timeout; shared with
     /// every compiled module, so it lives as long as any of them.
     ticker: Arc<EpochTicker>,
@@ -86,8 +94,65 @@ impl WasmtimeBackend {
         let engine = Engine::new(&config)
             .map_err(|e| RuntimeError::InvalidConfig(format!("wasmtime: {e:#}")))?;
         let ticker = Arc::new(EpochTicker::start(&engine)?);
-        Ok(Self { engine, ticker })
+        let engine_id = format!(
+            "wasmtime-{WASMTIME_VERSION} cranelift max_wasm_stack={} epochs target={}-{} compat={}",
+            ModuleLimits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT,
+            std::env::consts::ARCH,
+            std::env::consts::OS,
+            compatibility_digest(&engine),
+        );
+        Ok(Self {
+            engine,
+            engine_id,
+            ticker,
+        })
     }
+
+    /// The module of `compiled`, linked to `imports`.
+    fn link(
+        &self,
+        compiled: &wasmtime::Module,
+        module: &PreparedModule,
+        imports: &HostFunctions,
+    ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
+        let pre = linker(&self.engine, imports)
+            .and_then(|linker| linker.instantiate_pre(compiled))
+            .map_err(|e| engine_error("link", e))?;
+        Ok(Arc::new(WasmtimeModule {
+            pre,
+            gas_export: module.gas_export().map(str::to_owned),
+            stack_export: module.stack_export().map(str::to_owned),
+            _ticker: self.ticker.clone(),
+        }))
+    }
+}
+
+fn engine_error(what: &str, e: wasmtime::Error) -> NonDeterministic {
+    NonDeterministic::EngineError(format!("wasmtime {what}: {e:#}"))
+}
+
+/// Wasmtime's own compatibility hash of precompiled code (its crate
+/// version, the target triple, Cranelift's flags and the host CPU features
+/// it compiles for, tunables, wasm features), fed to SHA-256: the first
+/// 16 bytes, hex.
+fn compatibility_digest(engine: &Engine) -> String {
+    use std::hash::{Hash, Hasher};
+    struct Sha(Sha256);
+    impl Hasher for Sha {
+        fn write(&mut self, bytes: &[u8]) {
+            self.0.update(bytes);
+        }
+        fn finish(&self) -> u64 {
+            let digest = self.0.clone().finalize();
+            u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+        }
+    }
+    let mut hasher = Sha(Sha256::new());
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hasher.0.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// What a wasmtime store holds: the core's host state and the instance's
@@ -263,11 +328,7 @@ impl Backend for WasmtimeBackend {
     }
 
     fn engine_id(&self) -> String {
-        format!(
-            "wasmtime-48 cranelift max_wasm_stack={} epochs target={}",
-            ModuleLimits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT,
-            std::env::consts::ARCH
-        )
+        self.engine_id.clone()
     }
 
     fn compile(
@@ -275,20 +336,34 @@ impl Backend for WasmtimeBackend {
         module: &PreparedModule,
         imports: &HostFunctions,
     ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
-        let engine_error = |what: &str, e: wasmtime::Error| {
-            NonDeterministic::EngineError(format!("wasmtime {what}: {e:#}"))
-        };
         let compiled = wasmtime::Module::new(&self.engine, module.code())
             .map_err(|e| engine_error("compile", e))?;
-        let pre = linker(&self.engine, imports)
-            .and_then(|linker| linker.instantiate_pre(&compiled))
-            .map_err(|e| engine_error("link", e))?;
-        Ok(Arc::new(WasmtimeModule {
-            pre,
-            gas_export: module.gas_export().map(str::to_owned),
-            stack_export: module.stack_export().map(str::to_owned),
-            _ticker: self.ticker.clone(),
-        }))
+        self.link(&compiled, module, imports)
+    }
+
+    fn serializes(&self) -> bool {
+        true
+    }
+
+    fn deserialize(
+        &self,
+        artifact: &VerifiedArtifact,
+        module: &PreparedModule,
+        imports: &HostFunctions,
+    ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
+        let payload = artifact.payload_for(&self.engine_id)?;
+        // SAFETY: wasmtime requires bytes produced by `Module::serialize` of
+        // a compatible engine, unmodified. A `VerifiedArtifact` is made only
+        // by runtime-core's module cache, after checking that the file's
+        // SHA-256 checksum over the payload and the full key (this prepared
+        // module's key, this backend's name and engine id) matches; the file
+        // was written by that cache from `WasmtimeModule::serialize` below
+        // (`Module::serialize`) on a backend with the same engine id, checked
+        // again just above. The engine id holds wasmtime's version and its
+        // own precompile compatibility hash, so the engine is compatible.
+        let compiled = unsafe { wasmtime::Module::deserialize(&self.engine, payload) }
+            .map_err(|e| engine_error("deserialize", e))?;
+        self.link(&compiled, module, imports)
     }
 
     fn native_stack_required(&self) -> usize {
@@ -304,6 +379,14 @@ struct WasmtimeModule {
 }
 
 impl EngineModule for WasmtimeModule {
+    fn serialize(&self) -> Result<Option<Vec<u8>>, NonDeterministic> {
+        self.pre
+            .module()
+            .serialize()
+            .map(Some)
+            .map_err(|e| engine_error("serialize", e))
+    }
+
     fn instantiate(&self, host: HostState) -> Result<Box<dyn EngineInstance>, Box<Failed>> {
         let deadline = host.deadline();
         let mut store = Store::new(
@@ -425,4 +508,35 @@ impl EngineInstance for WasmtimeInstance {
 /// Whether `error` carries the core's [`HostAbort`] marker.
 fn is_host_abort(error: &wasmtime::Error) -> bool {
     error.is::<HostAbort>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engine_id_holds_the_compatibility_digest() {
+        let backend = WasmtimeBackend::new().unwrap();
+        let id = backend.engine_id();
+        assert!(
+            id.starts_with(&format!("wasmtime-{WASMTIME_VERSION} ")),
+            "{id}"
+        );
+        assert!(id.ends_with(&format!(
+            " compat={}",
+            compatibility_digest(&backend.engine)
+        )));
+        // Stable across engines of one configuration.
+        assert_eq!(id, WasmtimeBackend::new().unwrap().engine_id());
+    }
+
+    #[test]
+    fn another_configuration_changes_the_compatibility_digest() {
+        let mut config = wasmtime::Config::new();
+        config.wasm_simd(false).wasm_relaxed_simd(false);
+        let plain = Engine::new(&config).unwrap();
+        config.epoch_interruption(true);
+        let epochs = Engine::new(&config).unwrap();
+        assert_ne!(compatibility_digest(&plain), compatibility_digest(&epochs));
+    }
 }

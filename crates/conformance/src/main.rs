@@ -2,7 +2,8 @@
 //!
 //! * `conformance run GUEST --call EXPORT [options]`: one guest on each
 //!   selected backend, outcomes compared (table or `--json`).
-//! * `conformance suite [--backend NAME] [--json]`: the project's corpus.
+//! * `conformance suite [--backend NAME] [--json] [--cache DIR]`: the
+//!   project's corpus.
 //! * `conformance spec [--dir DIR]`: the spec testsuite, raw and prepared.
 //! * `conformance fuzz [--seconds N | --iterations N] [--seed S] [--out DIR]`:
 //!   differential fuzzing.
@@ -49,6 +50,10 @@ enum Command {
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
+        /// The compiled-module cache directory (created if missing); a hit
+        /// skips compilation.
+        #[arg(long, value_name = "DIR")]
+        cache: Option<PathBuf>,
     },
     /// Run the WebAssembly spec testsuite through every backend, with and
     /// without preparation.
@@ -141,6 +146,10 @@ struct RunArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// The compiled-module cache directory (created if missing); a hit
+    /// skips compilation.
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
 }
 
 /// A usage error: exit 2.
@@ -165,6 +174,16 @@ fn parse_backends(names: &[String]) -> Result<Vec<BackendKind>, Usage> {
         }
     }
     Ok(kinds)
+}
+
+/// Modules a `--cache` keeps in memory during one command.
+const CACHE_MODULES: usize = 256;
+
+/// The module cache of `--cache DIR`, if given.
+fn open_cache(dir: Option<&PathBuf>) -> Result<Option<runtime::ModuleCache>, Usage> {
+    dir.map(|dir| runtime::ModuleCache::with_directory(CACHE_MODULES, dir))
+        .transpose()
+        .map_err(|e| Usage(format!("--cache: {e}")))
 }
 
 fn run(args: RunArgs) -> Result<ExitCode, Usage> {
@@ -209,7 +228,8 @@ fn run(args: RunArgs) -> Result<ExitCode, Usage> {
         module_limits: ModuleLimits::default(),
         pre_state: Vec::new(),
     };
-    let runners = Runners::new(&kinds).map_err(|e| Usage(e.to_string()))?;
+    let cache = open_cache(args.cache.as_ref())?;
+    let runners = Runners::with_cache(&kinds, cache.as_ref()).map_err(|e| Usage(e.to_string()))?;
     let outcomes = match &args.state {
         None => runners.run(&invocation),
         Some(path) => match state::run_with_state(&runners, &invocation, path) {
@@ -240,9 +260,10 @@ fn run(args: RunArgs) -> Result<ExitCode, Usage> {
     })
 }
 
-fn run_suite(backends: &[String], json: bool) -> Result<ExitCode, Usage> {
+fn run_suite(backends: &[String], json: bool, cache: Option<&PathBuf>) -> Result<ExitCode, Usage> {
     let kinds = parse_backends(backends)?;
-    let runners = Runners::new(&kinds).map_err(|e| Usage(e.to_string()))?;
+    let cache = open_cache(cache)?;
+    let runners = Runners::with_cache(&kinds, cache.as_ref()).map_err(|e| Usage(e.to_string()))?;
     let cases = corpus::cases(&GasSchedule::default());
     let results: Vec<_> = cases.iter().map(|c| suite::run_case(&runners, c)).collect();
     if json {
@@ -393,7 +414,11 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run(args),
-        Command::Suite { backends, json } => run_suite(&backends, json),
+        Command::Suite {
+            backends,
+            json,
+            cache,
+        } => run_suite(&backends, json, cache.as_ref()),
         Command::Spec {
             dir,
             backends,

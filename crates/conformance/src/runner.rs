@@ -4,8 +4,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use runtime::{
-    BackendKind, ExecutionContext, InMemoryStorage, Module, ModuleLimits, Outcome, Runtime,
-    RuntimeError, Storage,
+    BackendKind, ExecutionContext, InMemoryStorage, Module, ModuleCache, ModuleLimits, Outcome,
+    Runtime, RuntimeError, Storage,
 };
 
 /// Why a guest file could not be loaded.
@@ -109,6 +109,30 @@ impl Runners {
         let runtimes = kinds
             .iter()
             .map(|&k| Ok::<_, RuntimeError>((k, k.runtime()?)))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { runtimes })
+    }
+
+    /// As [`Runners::new`], every runtime consulting `cache` (when given)
+    /// before compiling (`conformance run/suite --cache DIR`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Runners::new`].
+    pub fn with_cache(
+        kinds: &[BackendKind],
+        cache: Option<&ModuleCache>,
+    ) -> Result<Self, RuntimeError> {
+        let runtimes = kinds
+            .iter()
+            .map(|&k| {
+                let builder = k.builder()?;
+                let builder = match cache {
+                    Some(cache) => builder.cache(cache.clone()),
+                    None => builder,
+                };
+                Ok::<_, RuntimeError>((k, builder.build()?))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Self { runtimes })
     }

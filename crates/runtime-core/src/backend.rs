@@ -25,6 +25,7 @@
 
 use std::sync::Arc;
 
+pub use crate::cache::VerifiedArtifact;
 pub use crate::gas::GasMeter;
 pub use crate::host::{GasCounter, HostAbort, HostState};
 pub use crate::memory::{GuestMemory, checked_range};
@@ -60,9 +61,11 @@ pub trait Backend: Send + Sync {
     /// The backend's name: `wasmtime`, `wasmer` or `wasmi`.
     fn name(&self) -> &'static str;
 
-    /// The engine, its version and its configuration, as text: two backends
-    /// with equal ids compile every module identically (part of compiled
-    /// artifacts' cache keys).
+    /// The engine, its crate version, its configuration and the target
+    /// (architecture, OS, CPU features the code may use), as text: two
+    /// backends with equal ids compile every module identically, and each
+    /// loads the other's serialized modules. Part of the module cache's keys
+    /// and directory names, so it must change whenever any of these does.
     fn engine_id(&self) -> String;
 
     /// Compiles a prepared module, once; the result instantiates any number
@@ -78,6 +81,41 @@ pub trait Backend: Send + Sync {
         module: &PreparedModule,
         imports: &HostFunctions,
     ) -> Result<Arc<dyn EngineModule>, NonDeterministic>;
+
+    /// Whether this engine's compiled modules can be kept on disk: their
+    /// [`EngineModule::serialize`] gives bytes that
+    /// [`Backend::deserialize`] loads. `false` by default, and then the
+    /// module cache's disk layer is a no-op for this backend.
+    fn serializes(&self) -> bool {
+        false
+    }
+
+    /// Loads a module from an artifact of the module cache: the payload is
+    /// exactly what [`EngineModule::serialize`] gave for `module` on a
+    /// backend with this name and [`Backend::engine_id`], and the core has
+    /// verified its checksum and keys. Like [`Backend::compile`], the result
+    /// links each import to `imports`.
+    ///
+    /// Engines load native code here without being able to check it, which
+    /// is `unsafe` in their APIs; a [`VerifiedArtifact`] is the proof the
+    /// core gives for it (nothing outside the core can make one).
+    ///
+    /// # Errors
+    ///
+    /// The engine refused the bytes (the core then discards the file and
+    /// compiles); by default, always: the backend keeps nothing on disk.
+    fn deserialize(
+        &self,
+        artifact: &VerifiedArtifact,
+        module: &PreparedModule,
+        imports: &HostFunctions,
+    ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
+        let _ = (artifact, module, imports);
+        Err(NonDeterministic::EngineError(format!(
+            "{} keeps no compiled artifacts",
+            self.name()
+        )))
+    }
 
     /// Native stack, in bytes, that a call into this engine may use on the
     /// calling thread at most, within [`ModuleLimits::MAX_STACK_HEIGHT`](crate::ModuleLimits::MAX_STACK_HEIGHT)
@@ -97,6 +135,17 @@ pub trait EngineModule: Send + Sync {
     ///
     /// How instantiation failed, with the host state back.
     fn instantiate(&self, host: HostState) -> Result<Box<dyn EngineInstance>, Box<Failed>>;
+
+    /// The compiled code as bytes for [`Backend::deserialize`] of a backend
+    /// with the same [`Backend::engine_id`]; `None` (the default) when the
+    /// engine keeps nothing on disk.
+    ///
+    /// # Errors
+    ///
+    /// The engine's failure to serialize (the module is then not stored).
+    fn serialize(&self) -> Result<Option<Vec<u8>>, NonDeterministic> {
+        Ok(None)
+    }
 }
 
 /// A failed instantiation: how, and the host state back.

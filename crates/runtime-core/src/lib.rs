@@ -12,7 +12,7 @@
 //!
 //! * the top level is what an embedder needs: [`Runtime`] (built with
 //!   [`Runtime::builder`]: gas schedule, [`ModuleLimits`], embedder
-//!   [`HostFunctions`]), [`Module`], [`ModuleRegistry`],
+//!   [`HostFunctions`], a [`ModuleCache`]), [`Module`], [`ModuleRegistry`],
 //!   [`ExecutionContext`] with its [`ExecutionLimits`], [`Outcome`] and its
 //!   parts, the error kinds, and [`Storage`] with [`InMemoryStorage`];
 //! * [`backend`] is for backend authors: the [`Backend`](backend::Backend)
@@ -63,6 +63,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cache;
 mod context;
 mod error;
 mod gas;
@@ -82,6 +83,7 @@ pub mod backend;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use cache::{CacheError, CacheStats, ModuleCache};
 pub use context::ExecutionContext;
 pub use error::{
     CommitError, ExecError, HostError, NonDeterministic, Rejection, RejectionKind, RuntimeError,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::backend::{Backend, EngineFailure, EngineInstance, EngineModule};
+use crate::cache::ModuleCache;
 use crate::context::ExecutionContext;
 use crate::error::{ExecError, NonDeterministic, Rejection, RuntimeError};
 use crate::gas::GasSchedule;
@@ -62,13 +63,14 @@ impl Module {
     }
 }
 
-/// Builds a [`Runtime`]: backend, gas schedule, module limits and host
-/// functions.
+/// Builds a [`Runtime`]: backend, gas schedule, module limits, host
+/// functions and compiled-module cache.
 pub struct RuntimeBuilder {
     backend: Arc<dyn Backend>,
     schedule: GasSchedule,
     limits: ModuleLimits,
     host_functions: HostFunctions,
+    cache: Option<ModuleCache>,
 }
 
 impl std::fmt::Debug for RuntimeBuilder {
@@ -103,6 +105,25 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The compiled-module cache [`Runtime::compile`] consults (default:
+    /// none, every call compiles). One cache may serve many runtimes, of any
+    /// backends: entries are keyed by module, backend and engine
+    /// configuration.
+    ///
+    /// ```
+    /// # fn demo(backend: Box<dyn runtime_core::backend::Backend>) -> Result<(), Box<dyn std::error::Error>> {
+    /// use runtime_core::{ModuleCache, Runtime};
+    /// // 256 modules in memory, artifacts in a directory (created if missing).
+    /// let cache = ModuleCache::with_directory(256, "/var/cache/my-node/modules")?;
+    /// let runtime = Runtime::builder(backend).cache(cache).build()?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn cache(mut self, cache: ModuleCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
     /// The runtime.
     ///
     /// # Errors
@@ -121,6 +142,7 @@ impl RuntimeBuilder {
             limits: self.limits,
             host_functions: Arc::new(self.host_functions),
             config,
+            cache: self.cache,
         })
     }
 }
@@ -141,6 +163,7 @@ pub struct Runtime {
     pub(crate) limits: ModuleLimits,
     pub(crate) host_functions: Arc<HostFunctions>,
     pub(crate) config: [u8; 32],
+    cache: Option<ModuleCache>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -166,6 +189,7 @@ impl Runtime {
             schedule: Arc::new(schedule),
             limits,
             host_functions: Arc::new(host_functions),
+            cache: None,
         }
     }
 
@@ -176,6 +200,7 @@ impl Runtime {
             schedule: GasSchedule::default(),
             limits: ModuleLimits::default(),
             host_functions: HostFunctions::abi(),
+            cache: None,
         }
     }
 
@@ -189,6 +214,7 @@ impl Runtime {
             schedule: self.schedule.clone(),
             limits,
             host_functions: self.host_functions.clone(),
+            cache: self.cache.clone(),
         }
     }
 
@@ -217,6 +243,11 @@ impl Runtime {
         &self.host_functions
     }
 
+    /// The compiled-module cache, if it has one.
+    pub fn cache(&self) -> Option<&ModuleCache> {
+        self.cache.as_ref()
+    }
+
     /// Prepares `wasm` under this runtime's limits, schedule and host
     /// functions.
     ///
@@ -232,12 +263,20 @@ impl Runtime {
     /// and reported by every execution of the module as a non-deterministic
     /// outcome; a module prepared under another configuration is kept too,
     /// and every execution of it is a [`RuntimeError::ModuleMismatch`].
+    ///
+    /// With a [`ModuleCache`] ([`RuntimeBuilder::cache`]), a module held in
+    /// memory or stored on disk by an earlier compilation (of this process
+    /// or another, with the same engine configuration) is not compiled
+    /// again.
     pub fn compile(&self, prepared: PreparedModule) -> Module {
         let _span = tracing::debug_span!(target: "runtime::compile", "compile", backend = self.backend.name(), size = prepared.code().len()).entered();
         let compiled = if prepared.config() == self.config {
-            on_native_stack(COMPILE_STACK, || {
-                self.backend.compile(&prepared, &self.host_functions)
-            })
+            match &self.cache {
+                Some(cache) => cache.module(self.backend.as_ref(), &prepared, &self.host_functions),
+                None => on_native_stack(COMPILE_STACK, || {
+                    self.backend.compile(&prepared, &self.host_functions)
+                }),
+            }
         } else {
             Err(NonDeterministic::EngineError(String::new()))
         };

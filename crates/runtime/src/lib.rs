@@ -54,6 +54,8 @@ pub use runtime_core::{
     RuntimeBuilder, RuntimeError, Status, Storage, StorageChange, StorageError, TrapKind, ValType,
     ValueFingerprint, WasmValue, outcomes_agree, prepare, prepare_with,
 };
+// The compiled-module cache (`RuntimeBuilder::cache`).
+pub use runtime_core::{CacheError, CacheStats, ModuleCache};
 // The determinism model's constants and the preparation key.
 /// The backend tier, for backend authors.
 pub use runtime_core::backend;
