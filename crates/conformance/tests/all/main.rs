@@ -11,6 +11,7 @@ mod cli;
 mod concurrency;
 mod corpus;
 mod fuzz_smoke;
+mod module_cache;
 mod native_stack;
 mod semantics;
 mod spec;
@@ -34,6 +35,7 @@ fn main() {
         concurrency::trials(),
         corpus::trials(),
         fuzz_smoke::trials(),
+        module_cache::trials(),
         native_stack::trials(),
         semantics::trials(),
         spec_trials,

@@ -310,8 +310,7 @@ fn artifact_of(kind: BackendKind, w: &Workload, version: Option<&'static str>) -
     std::fs::read(cache.artifact_path(&runtime, &prepared).unwrap()).unwrap()
 }
 
-#[test]
-fn every_defective_artifact_is_discarded_and_recompiled() {
+pub(crate) fn every_defective_artifact_is_discarded_and_recompiled() {
     let workloads = workloads();
     for kind in [BackendKind::Wasmtime, BackendKind::Wasmer] {
         let other_kind = if kind == BackendKind::Wasmtime {
@@ -430,8 +429,7 @@ fn every_defective_artifact_is_discarded_and_recompiled() {
     }
 }
 
-#[test]
-fn an_upgrade_never_loads_an_old_artifact() {
+pub(crate) fn an_upgrade_never_loads_an_old_artifact() {
     let w = &workloads()[0];
     for kind in [BackendKind::Wasmtime, BackendKind::Wasmer] {
         let dir = TempDir::new("upgrade");
@@ -493,8 +491,7 @@ fn locked_version(package: &str) -> String {
 /// The engine id, which versions the cache directory, names the engine
 /// crate's real version (an upgrade that forgets the backend's version
 /// constant fails here) and the target.
-#[test]
-fn engine_ids_name_the_locked_engine_versions() {
+pub(crate) fn engine_ids_name_the_locked_engine_versions() {
     // wasmer and wasmer-types are released together; the id uses the latter.
     assert_eq!(locked_version("wasmer"), locked_version("wasmer-types"));
     for (kind, package) in [
@@ -517,8 +514,7 @@ fn engine_ids_name_the_locked_engine_versions() {
     );
 }
 
-#[test]
-fn a_memory_hit_skips_compilation_on_every_backend() {
+pub(crate) fn a_memory_hit_skips_compilation_on_every_backend() {
     let w = &workloads()[1];
     for kind in BackendKind::compiled_in() {
         let cache = ModuleCache::in_memory(4);
@@ -547,8 +543,7 @@ fn a_memory_hit_skips_compilation_on_every_backend() {
     }
 }
 
-#[test]
-fn wasmi_keeps_nothing_on_disk() {
+pub(crate) fn wasmi_keeps_nothing_on_disk() {
     let w = &workloads()[0];
     let dir = TempDir::new("wasmi");
     let cache = ModuleCache::with_directory(4, &dir.0).unwrap();
@@ -569,8 +564,7 @@ fn wasmi_keeps_nothing_on_disk() {
     assert_eq!(counts.take(), (1, 0));
 }
 
-#[test]
-fn the_least_recently_used_module_is_evicted() {
+pub(crate) fn the_least_recently_used_module_is_evicted() {
     let ws = workloads();
     for kind in [BackendKind::Wasmi, BackendKind::Wasmtime] {
         let cache = ModuleCache::in_memory(2);
@@ -616,8 +610,7 @@ fn thread_rounds(
     }
 }
 
-#[test]
-fn threads_sharing_one_cache_compile_each_module_once() {
+pub(crate) fn threads_sharing_one_cache_compile_each_module_once() {
     const THREADS: usize = 8;
     let ws = workloads();
     for kind in [BackendKind::Wasmtime, BackendKind::Wasmer] {
@@ -643,8 +636,7 @@ fn threads_sharing_one_cache_compile_each_module_once() {
     }
 }
 
-#[test]
-fn caches_racing_on_one_directory_leave_only_valid_artifacts() {
+pub(crate) fn caches_racing_on_one_directory_leave_only_valid_artifacts() {
     const THREADS: usize = 8;
     let ws = workloads();
     for kind in [BackendKind::Wasmtime, BackendKind::Wasmer] {
@@ -701,8 +693,7 @@ fn caches_racing_on_one_directory_leave_only_valid_artifacts() {
     }
 }
 
-#[test]
-fn the_cli_stores_then_loads_artifacts() {
+pub(crate) fn the_cli_stores_then_loads_artifacts() {
     let dir = TempDir::new("cli");
     let guest = Path::new(env!("CARGO_MANIFEST_DIR")).join("guests/c/sha.wasm");
     let run = || {
@@ -752,4 +743,46 @@ fn the_cli_stores_then_loads_artifacts() {
         .unwrap()
         .status;
     assert_eq!(status.code(), Some(2));
+}
+
+/// The tests of this file.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::trial(
+            "module_cache::every_defective_artifact_is_discarded_and_recompiled",
+            every_defective_artifact_is_discarded_and_recompiled,
+        ),
+        crate::trial(
+            "module_cache::an_upgrade_never_loads_an_old_artifact",
+            an_upgrade_never_loads_an_old_artifact,
+        ),
+        crate::trial(
+            "module_cache::engine_ids_name_the_locked_engine_versions",
+            engine_ids_name_the_locked_engine_versions,
+        ),
+        crate::trial(
+            "module_cache::a_memory_hit_skips_compilation_on_every_backend",
+            a_memory_hit_skips_compilation_on_every_backend,
+        ),
+        crate::trial(
+            "module_cache::wasmi_keeps_nothing_on_disk",
+            wasmi_keeps_nothing_on_disk,
+        ),
+        crate::trial(
+            "module_cache::the_least_recently_used_module_is_evicted",
+            the_least_recently_used_module_is_evicted,
+        ),
+        crate::trial(
+            "module_cache::threads_sharing_one_cache_compile_each_module_once",
+            threads_sharing_one_cache_compile_each_module_once,
+        ),
+        crate::trial(
+            "module_cache::caches_racing_on_one_directory_leave_only_valid_artifacts",
+            caches_racing_on_one_directory_leave_only_valid_artifacts,
+        ),
+        crate::trial(
+            "module_cache::the_cli_stores_then_loads_artifacts",
+            the_cli_stores_then_loads_artifacts,
+        ),
+    ]
 }
