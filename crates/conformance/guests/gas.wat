@@ -1,10 +1,11 @@
 ;; Gas: loops, memory.grow and the bulk memory operators, host calls.
 ;;
-;; Code is charged per basic block before it runs; a block starts at a
-;; function's entry and after every block, loop, if, else, end, br, br_if,
-;; br_table, return and unreachable. memory.grow (per page) and memory.fill,
-;; memory.copy, memory.init (per byte) are charged once more, before their
-;; work. Each export's blocks and their operators are in its comment.
+;; Code is charged per basic block; a block starts at a function's entry
+;; and after every block, loop, if, else, end, br, br_if, br_table, return
+;; and unreachable (docs/GAS_MODEL.md). memory.fill, memory.copy and
+;; memory.init are charged once more per byte, before their work;
+;; memory.grow per page it actually added (ABI 1.1: a failed grow costs its
+;; base only). Each export's blocks and their operators are in its comment.
 ;; Memory: "hello" at 0; the passive segment $d is "0123456789abcdef".
 (module
   (import "env" "value_return" (func $value_return (param i64 i64)))
@@ -38,10 +39,16 @@
     (i64.store (i32.const 8) (i64.extend_i32_s (memory.grow (i32.const 2))))
     (call $value_return (i64.const 8) (i64.const 8)))
 
-  ;; memory.grow by 2000 pages, past the clamped maximum: -1, but the
-  ;; pages are charged all the same. Same block as grow_2.
+  ;; memory.grow by 2000 pages, past the clamped maximum: -1, and no page
+  ;; is charged (ABI 1.1). Same block as grow_2.
   (func (export "grow_2000")
     (i64.store (i32.const 8) (i64.extend_i32_s (memory.grow (i32.const 2000))))
+    (call $value_return (i64.const 8) (i64.const 8)))
+
+  ;; memory.grow by 0xFFFFFFFF pages: -1, at its base cost (ABI 1.1), far
+  ;; from running out of gas. Same block as grow_2.
+  (func (export "grow_u32_max")
+    (i64.store (i32.const 8) (i64.extend_i32_s (memory.grow (i32.const -1))))
     (call $value_return (i64.const 8) (i64.const 8)))
 
   ;; Grows one page at a time until memory.grow returns -1; returns the
@@ -84,7 +91,8 @@
     (memory.fill (i32.const 0) (i32.const 0xff) (i32.const 65536)))
 
   ;; Fills 1000 bytes from 65000, past the end of the first page: the bytes
-  ;; are charged before the work, which traps. Same block as big_fill.
+  ;; are charged before the work, which traps (and the trap uses all the
+  ;; gas, ABI 1.1). Same block as big_fill.
   (func (export "fill_out_of_bounds")
     (memory.fill (i32.const 65000) (i32.const 0) (i32.const 1000)))
 

@@ -10,7 +10,7 @@
 //! count of `u32::MAX`) are generated here with `wasm-encoder`.
 
 use host_abi::HostFunction;
-use runtime::{Event, FRAME_OVERHEAD, GasSchedule, Limits};
+use runtime::{Event, GasSchedule, Limits};
 use wasm_encoder::{
     CodeSection, ConstExpr, CustomSection, DataSection, ElementSection, Elements, EntityType,
     ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType, ImportSection,
@@ -32,9 +32,9 @@ macro_rules! guest {
 
 /// The adversarial cases.
 pub(super) fn adversarial_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
-    let mut cases = bomb_cases(s);
+    let mut cases = bomb_cases();
     cases.extend(memory_and_table_cases(s));
-    cases.extend(loop_and_recursion_cases(s));
+    cases.extend(loop_and_recursion_cases());
     cases.extend(start_cases());
     cases.extend(pointer_cases(s, base));
     cases.extend(utf8_cases());
@@ -490,24 +490,7 @@ fn gen_max_params_recursion() -> Vec<u8> {
     m.finish()
 }
 
-/// The gas a chain of calls uses until the stack overflows: `first` is
-/// entered, then `next` over and over; each is `(entry block gas, stack
-/// cost)`. A function's entry block is charged, then its cost is added and
-/// checked (`height > limit`), as `runtime_core::prepare` instruments it.
-fn gas_to_overflow(limit: u32, first: (u64, u64), next: (u64, u64)) -> u64 {
-    let limit = u64::from(limit);
-    let (mut gas, mut height) = first;
-    while height <= limit {
-        gas += next.0;
-        height += next.1;
-    }
-    gas
-}
-
-fn bomb_cases(s: &GasSchedule) -> Vec<Case> {
-    let o = &s.operators;
-    let f = u64::from(FRAME_OVERHEAD);
-    let limit = Limits::default().module.max_stack_height;
+fn bomb_cases() -> Vec<Case> {
     vec![
         generated("many_functions", gen_many_functions, over("max_functions")),
         generated(
@@ -579,6 +562,9 @@ fn bomb_cases(s: &GasSchedule) -> Vec<Case> {
 fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
     let o = &s.operators;
     let default_gas = Limits::default().execution.gas;
+    // memory.fill of 2^32 - 1 bytes: one block of 3 simple and the fill,
+    // then the bytes.
+    let fill_huge = 3 * o.simple + o.bulk_base + u64::from(u32::MAX) * o.bulk_memory_byte;
     vec![
         wat(
             "memory_initial_over_limit",
@@ -604,7 +590,8 @@ fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
                 (call $ret (i64.const 24) (i64.const 0))))"#,
             Expect::ok().returns([le(u64::MAX), le(1), le(u64::MAX)].concat()),
         ),
-        // Grows forever, ignoring -1: every request is charged.
+        // Grows forever, ignoring -1: every iteration is charged (after the
+        // maximum, each failed grow its base cost only, ABI 1.1).
         wat(
             "memory_grow_forever",
             r#"(module (memory 1) (func (export "main")
@@ -612,13 +599,14 @@ fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
             Expect::trap("GasExhausted").gas(10_000_000),
         )
         .limits(|l| l.execution.gas = 10_000_000),
-        // memory.grow(-1): 2^32 - 1 pages, charged before the grow: far
-        // more than the default gas.
+        // memory.grow(-1): 2^32 - 1 pages, which it cannot add, so it
+        // returns -1 at its base cost (ABI 1.1). One block: 2 simple and
+        // memory.grow.
         wat(
             "memory_grow_u32_max",
             r#"(module (memory 1) (func (export "main")
               (drop (memory.grow (i32.const -1)))))"#,
-            Expect::trap("GasExhausted").gas(default_gas),
+            Expect::ok().gas(2 * o.simple + o.bulk_base),
         ),
         wat(
             "memory_copy_huge_len",
@@ -626,16 +614,24 @@ fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
               (memory.copy (i32.const 0) (i32.const 0) (i32.const -1))))"#,
             Expect::trap("GasExhausted").gas(default_gas),
         ),
-        // With gas for it, the 2^32 - 1 bytes are charged, then the fill
-        // traps.
+        // With gas for them (3 simple, memory.fill and 2^32 - 1 bytes:
+        // 4 294 967 308), the bytes are charged, then the fill traps; the
+        // trap uses all the gas (ABI 1.1).
         wat(
             "memory_fill_huge_len",
             r#"(module (memory 1) (func (export "main")
               (memory.fill (i32.const 0) (i32.const 0) (i32.const -1))))"#,
-            Expect::trap("MemoryOutOfBounds")
-                .gas(3 * o.simple + o.bulk_base + u64::from(u32::MAX) * o.bulk_memory_byte),
+            Expect::trap("MemoryOutOfBounds").gas(5_000_000_000),
         )
         .limits(|l| l.execution.gas = 5_000_000_000),
+        // One short of them: the gas runs out before the work.
+        wat(
+            "memory_fill_huge_len_short_of_gas",
+            r#"(module (memory 1) (func (export "main")
+              (memory.fill (i32.const 0) (i32.const 0) (i32.const -1))))"#,
+            Expect::trap("GasExhausted").gas(fill_huge - 1),
+        )
+        .limits(move |l| l.execution.gas = fill_huge - 1),
         wat(
             "memory_init_out_of_bounds",
             r#"(module (memory 1) (data $d "abcd") (func (export "main")
@@ -691,10 +687,7 @@ fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
 // ---------------------------------------------------------------------------
 // Endless loops and recursion
 
-fn loop_and_recursion_cases(s: &GasSchedule) -> Vec<Case> {
-    let o = &s.operators;
-    let f = u64::from(FRAME_OVERHEAD);
-    let limit = Limits::default().module.max_stack_height;
+fn loop_and_recursion_cases() -> Vec<Case> {
     vec![
         wat(
             "spin_br_table",
