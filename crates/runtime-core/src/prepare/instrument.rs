@@ -151,8 +151,6 @@ pub(super) struct Plan<'a> {
     pub(super) charge_function: u32,
     /// `() -> ()`: records a stack overflow and traps.
     pub(super) overflow_function: u32,
-    /// Functions below this index are host imports.
-    pub(super) imported_functions: u32,
     /// The maximum of memory 0 in pages, after the clamp to the limit.
     pub(super) memory_maximum: u64,
     pub(super) stack_limit: u32,
@@ -332,6 +330,8 @@ fn trap_if_negative(f: &mut Function, gas_global: u32) {
 struct Scratch {
     /// The function's copy of the gas counter.
     gas: u32,
+    /// The stack height at entry.
+    height: u32,
     /// The size operand of a per-unit charge.
     size: u32,
     /// `memory.grow`'s result.
@@ -352,25 +352,29 @@ impl Emitter<'_, '_> {
         self.f.instruction(instruction);
     }
 
-    /// Subtracts `amount` from the local counter; with `check`, traps when
-    /// it is then below zero.
+    /// With `check`, traps when the local counter is below zero; then
+    /// subtracts `amount` from it.
     fn charge(&mut self, amount: u64, check: bool) {
-        if amount == 0 && !check {
+        if check {
+            self.op(&Instruction::LocalGet(self.scratch.gas));
+            trap_if_negative(&mut self.f, self.plan.gas_global);
+        }
+        self.add(amount, false);
+    }
+
+    /// Subtracts `amount` from the local counter, or adds it back (`refund`).
+    fn add(&mut self, amount: u64, refund: bool) {
+        if amount == 0 {
             return;
         }
         self.op(&Instruction::LocalGet(self.scratch.gas));
-        if amount > 0 {
-            self.op(&i64_const(amount));
-            self.op(&Instruction::I64Sub);
-            if check {
-                self.op(&Instruction::LocalTee(self.scratch.gas));
-            } else {
-                self.op(&Instruction::LocalSet(self.scratch.gas));
-            }
-        }
-        if check {
-            trap_if_negative(&mut self.f, self.plan.gas_global);
-        }
+        self.op(&i64_const(amount));
+        self.op(&if refund {
+            Instruction::I64Add
+        } else {
+            Instruction::I64Sub
+        });
+        self.op(&Instruction::LocalSet(self.scratch.gas));
     }
 
     /// Writes the local counter to the global (before a call or return).
@@ -424,26 +428,42 @@ impl Emitter<'_, '_> {
         self.op(&Instruction::Select);
     }
 
-    /// Adds (`sign` 1) or removes (-1) the frame's stack-height cost.
-    fn stack(&mut self, cost: i32, push: bool) {
+    /// At entry: keeps the stack height in the `height` local, traps as a
+    /// stack overflow if adding the frame's `cost` passes the limit, and
+    /// adds it.
+    fn push_frame(&mut self, cost: u32) {
         let plan = self.plan;
+        let headroom = plan.stack_limit.checked_sub(cost);
         self.op(&Instruction::GlobalGet(plan.stack_global));
-        self.op(&Instruction::I32Const(cost));
-        if push {
-            self.op(&Instruction::I32Add);
-            self.op(&Instruction::GlobalSet(plan.stack_global));
-            self.op(&Instruction::GlobalGet(plan.stack_global));
-            self.op(&Instruction::I32Const(
-                i32::try_from(plan.stack_limit).unwrap_or(i32::MAX),
-            ));
-            self.op(&Instruction::I32GtU);
-            self.op(&Instruction::If(BlockType::Empty));
-            self.op(&Instruction::Call(plan.overflow_function));
-            self.op(&Instruction::End);
-        } else {
-            self.op(&Instruction::I32Sub);
-            self.op(&Instruction::GlobalSet(plan.stack_global));
+        self.op(&Instruction::LocalTee(self.scratch.height));
+        // height + cost > limit, as height > limit - cost (no overflow).
+        match headroom {
+            Some(headroom) => {
+                self.op(&Instruction::I32Const(
+                    i32::try_from(headroom).unwrap_or(i32::MAX),
+                ));
+                self.op(&Instruction::I32GtU);
+            }
+            None => {
+                self.op(&Instruction::Drop);
+                self.op(&Instruction::I32Const(1));
+            }
         }
+        self.op(&Instruction::If(BlockType::Empty));
+        self.op(&Instruction::Call(plan.overflow_function));
+        self.op(&Instruction::End);
+        self.op(&Instruction::LocalGet(self.scratch.height));
+        self.op(&Instruction::I32Const(
+            i32::try_from(cost).unwrap_or(i32::MAX),
+        ));
+        self.op(&Instruction::I32Add);
+        self.op(&Instruction::GlobalSet(plan.stack_global));
+    }
+
+    /// At return: puts the stack height back as it was at entry.
+    fn pop_frame(&mut self) {
+        self.op(&Instruction::LocalGet(self.scratch.height));
+        self.op(&Instruction::GlobalSet(self.plan.stack_global));
     }
 }
 
@@ -499,7 +519,7 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
         ops.push(reader.read()?);
     }
     let costs: Vec<u64> = ops.iter().map(|op| operator_cost(op, plan.costs)).collect();
-    let placement = charge_sites::place(&ops, &costs);
+    let placement = charge_sites::place(&ops, &costs, results);
     let canonicalised = nan_flow::canonicalised(plan.types, &ops, info.locals, results);
 
     // Scratch locals after the function's own, only those it needs.
@@ -520,6 +540,7 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
     };
     let scratch = Scratch {
         gas: scratch_local(ValType::I64, true),
+        height: scratch_local(ValType::I32, true),
         size: scratch_local(
             ValType::I32,
             ops.iter().any(|op| dynamic_cost(op, plan.costs).is_some()),
@@ -538,9 +559,13 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
         scratch,
     };
 
-    let frame = i32::try_from(stack_cost(info)).unwrap_or(i32::MAX);
-    e.stack(frame, true);
+    e.push_frame(stack_cost(info));
     e.op(&Instruction::GlobalGet(plan.gas_global));
+    if placement.entry_check {
+        e.op(&Instruction::LocalTee(e.scratch.gas));
+        trap_if_negative(&mut e.f, plan.gas_global);
+        e.op(&Instruction::LocalGet(e.scratch.gas));
+    }
     if placement.entry > 0 {
         e.op(&i64_const(placement.entry));
         e.op(&Instruction::I64Sub);
@@ -558,7 +583,7 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
             e.op(&Instruction::LocalGet(e.scratch.gas));
             trap_if_negative(&mut e.f, plan.gas_global);
             e.store_gas();
-            e.stack(frame, false);
+            e.pop_frame();
             e.op(&Instruction::End);
             break;
         }
@@ -569,19 +594,17 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
         }
         match &op {
             Operator::Return => e.op(&Instruction::Br(depth)),
-            Operator::Call { function_index } => {
-                if *function_index >= plan.imported_functions {
-                    e.charge(0, true);
-                }
+            Operator::Call { .. } | Operator::CallIndirect { .. } => {
                 e.store_gas();
                 e.op(&reencoder.instruction(op)?);
                 e.load_gas();
             }
-            Operator::CallIndirect { .. } => {
-                e.charge(0, true);
-                e.store_gas();
-                e.op(&reencoder.instruction(op)?);
-                e.load_gas();
+            Operator::BrIf { relative_depth } if placement.refund[i] > 0 => {
+                // Taken, the branch gives back the costs it skips.
+                e.op(&Instruction::If(BlockType::Empty));
+                e.add(placement.refund[i], true);
+                e.op(&Instruction::Br(relative_depth + 1));
+                e.op(&Instruction::End);
             }
             Operator::MemoryGrow { .. } => {
                 // A grow past the maximum returns -1 without reaching the

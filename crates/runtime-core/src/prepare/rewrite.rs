@@ -206,7 +206,6 @@ pub(super) fn rewrite(
         stack_global: shape.globals + 1,
         charge_function: shape.imported_functions + shape.defined_functions,
         overflow_function: shape.imported_functions + shape.defined_functions + 1,
-        imported_functions: shape.imported_functions,
         // What the clamp below leaves, and never past the 32-bit space.
         memory_maximum: shape
             .memory_maximum
