@@ -11,7 +11,7 @@
 //! A *site* is one subtraction. Every block belongs to one site, which
 //! charges the block's cost each time it runs:
 //!
-//! * the entry, each loop header (which also checks the counter, before its
+//! * the entry, each loop header (which also checks the counter after its
 //!   charge), each `if` and `else` arm, and the code after a call where a
 //!   new block starts, open a site of their own;
 //! * a block joins the site of the code before it when it runs exactly once
@@ -22,10 +22,12 @@
 //! * the code after a `br_if` joins the site before it too, and the branch,
 //!   when taken, gives back (*refunds*) the costs of that site it skips up to
 //!   its target. So a loop iteration that leaves through none of its `br_if`s
-//!   pays one subtraction at its header. This needs that no check of the
-//!   counter happens between the site and the `br_if` (a check could see
-//!   costs that the branch will give back), and a branch without values;
-//!   otherwise the code after the `br_if` opens a site;
+//!   pays one subtraction at its header. A check at the site itself (a loop
+//!   header) allows for the largest refund: the gas ran out only if even
+//!   the cheapest way through the iteration does not fit. Refunds need that
+//!   no other check of the counter happens between the site and the `br_if`
+//!   (it could see costs that the branch will give back), and a branch
+//!   without values; otherwise the code after the `br_if` opens a site;
 //! * of an `if` with an `else`, the cost both arms share (the smaller arm's)
 //!   is charged at the site before the `if`, and each arm charges only its
 //!   excess (unless an arm refunds).
@@ -44,9 +46,12 @@ use wasmparser::{BlockType, Operator};
 pub(super) struct Site {
     /// The gas subtracted, the costs of the blocks placed here.
     pub(super) amount: u64,
-    /// Whether the counter is checked here, before the charge (loop
-    /// headers): below zero means the gas ran out.
+    /// Whether the counter is checked here, after the charge (loop headers).
     pub(super) check: bool,
+    /// The largest refund of the site's `br_if`s: the charge may be that
+    /// much more than the cheapest way through the site's code, so the gas
+    /// ran out only if the counter is below `-slack` after it.
+    pub(super) slack: u64,
 }
 
 /// The placement of every charge of one function body.
@@ -360,6 +365,7 @@ pub(super) fn place(ops: &[Operator<'_>], costs: &[u64], results: usize) -> Plac
         sites.costs[before].push((at, shared));
     }
     let mut refund = vec![0; ops.len()];
+    let mut slack = vec![0u64; sites.costs.len()];
     // Per refunding site: its costs by operator index, with prefix sums.
     let mut sums: Vec<Option<(Vec<usize>, Vec<u64>)>> = vec![None; sites.costs.len()];
     for (at, site, target) in refund_points {
@@ -375,6 +381,7 @@ pub(super) fn place(ops: &[Operator<'_>], costs: &[u64], results: usize) -> Plac
         let from = index.partition_point(|i| *i <= at);
         let to = index.partition_point(|i| *i < ends[target]);
         refund[at] = prefix[to.max(from)] - prefix[from];
+        slack[site] = slack[site].max(refund[at]);
     }
     let mut placement = Placement {
         entry: sites.total(entry),
@@ -387,6 +394,7 @@ pub(super) fn place(ops: &[Operator<'_>], costs: &[u64], results: usize) -> Plac
             placement.after[i] = Some(Site {
                 amount: sites.total(s),
                 check: sites.check[s],
+                slack: slack[s],
             });
         }
     }

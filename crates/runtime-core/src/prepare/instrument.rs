@@ -352,14 +352,26 @@ impl Emitter<'_, '_> {
         self.f.instruction(instruction);
     }
 
-    /// With `check`, traps when the local counter is below zero; then
-    /// subtracts `amount` from it.
-    fn charge(&mut self, amount: u64, check: bool) {
-        if check {
-            self.op(&Instruction::LocalGet(self.scratch.gas));
-            trap_if_negative(&mut self.f, self.plan.gas_global);
+    /// Subtracts `amount` from the local counter; with `check`, then traps
+    /// when it is below `-slack`.
+    fn charge(&mut self, amount: u64, check: bool, slack: u64) {
+        if !check {
+            self.add(amount, false);
+            return;
         }
-        self.add(amount, false);
+        self.op(&Instruction::LocalGet(self.scratch.gas));
+        if amount > 0 {
+            self.op(&i64_const(amount));
+            self.op(&Instruction::I64Sub);
+            self.op(&Instruction::LocalTee(self.scratch.gas));
+        }
+        self.op(&Instruction::I64Const(
+            i64::try_from(slack).map_or(i64::MIN, |s| -s),
+        ));
+        self.op(&Instruction::I64LtS);
+        self.op(&Instruction::If(BlockType::Empty));
+        exhaust(&mut self.f, self.plan.gas_global);
+        self.op(&Instruction::End);
     }
 
     /// Subtracts `amount` from the local counter, or adds it back (`refund`).
@@ -645,8 +657,13 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
                 }
             }
         }
-        if let Some(Site { amount, check }) = placement.after[i] {
-            e.charge(amount, check);
+        if let Some(Site {
+            amount,
+            check,
+            slack,
+        }) = placement.after[i]
+        {
+            e.charge(amount, check, slack);
         }
     }
     Ok(e.f)
