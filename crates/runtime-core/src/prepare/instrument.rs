@@ -440,16 +440,17 @@ impl Emitter<'_, '_> {
         self.op(&Instruction::Select);
     }
 
-    /// At entry: keeps the stack height in the `height` local, traps as a
-    /// stack overflow if adding the frame's `cost` passes the limit, and
-    /// adds it.
-    fn push_frame(&mut self, cost: u32) {
+    /// At entry: traps as a stack overflow if adding the frame's `cost` to
+    /// the stack height passes the limit; unless the function is a `leaf`,
+    /// keeps the height in the `height` local and adds the cost.
+    fn push_frame(&mut self, cost: u32, leaf: bool) {
         let plan = self.plan;
-        let headroom = plan.stack_limit.checked_sub(cost);
         self.op(&Instruction::GlobalGet(plan.stack_global));
-        self.op(&Instruction::LocalTee(self.scratch.height));
+        if !leaf {
+            self.op(&Instruction::LocalTee(self.scratch.height));
+        }
         // height + cost > limit, as height > limit - cost (no overflow).
-        match headroom {
+        match plan.stack_limit.checked_sub(cost) {
             Some(headroom) => {
                 self.op(&Instruction::I32Const(
                     i32::try_from(headroom).unwrap_or(i32::MAX),
@@ -464,12 +465,14 @@ impl Emitter<'_, '_> {
         self.op(&Instruction::If(BlockType::Empty));
         self.op(&Instruction::Call(plan.overflow_function));
         self.op(&Instruction::End);
-        self.op(&Instruction::LocalGet(self.scratch.height));
-        self.op(&Instruction::I32Const(
-            i32::try_from(cost).unwrap_or(i32::MAX),
-        ));
-        self.op(&Instruction::I32Add);
-        self.op(&Instruction::GlobalSet(plan.stack_global));
+        if !leaf {
+            self.op(&Instruction::LocalGet(self.scratch.height));
+            self.op(&Instruction::I32Const(
+                i32::try_from(cost).unwrap_or(i32::MAX),
+            ));
+            self.op(&Instruction::I32Add);
+            self.op(&Instruction::GlobalSet(plan.stack_global));
+        }
     }
 
     /// At return: puts the stack height back as it was at entry.
@@ -508,18 +511,39 @@ pub(super) fn overflow_helper(gas_global: u32) -> Function {
     f
 }
 
+/// What the rewrite knows of one function body.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct BodyShape {
+    /// Its locals and operand stack.
+    pub(super) info: FunctionInfo,
+    /// The block type of its results (`[] -> results`).
+    pub(super) wrapper: BlockType,
+    /// How many results it has.
+    pub(super) results: usize,
+    /// Exported or the start function: called from outside, so it always
+    /// checks the counter when it returns.
+    pub(super) entry_point: bool,
+}
+
+/// A function that makes no call and is no entry point returns without
+/// checking the counter if its code costs less than this in all: its
+/// callers check it soon enough (at their next loop header or return), and
+/// it cannot take the counter far below zero.
+const UNCHECKED_RETURN_COST: u64 = 1 << 20;
+
 /// Instruments one function body.
-///
-/// `wrapper` is the block type of the function's results (`[] -> results`),
-/// `results` their number.
 pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
     reencoder: &mut R,
     plan: &Plan<'_>,
     body: &FunctionBody<'_>,
-    info: FunctionInfo,
-    wrapper: BlockType,
-    results: usize,
+    shape: BodyShape,
 ) -> Result<Function, Error> {
+    let BodyShape {
+        info,
+        wrapper,
+        results,
+        entry_point,
+    } = shape;
     let mut locals = Vec::new();
     for group in body.get_locals_reader()? {
         let (count, ty) = group?;
@@ -531,6 +555,14 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
         ops.push(reader.read()?);
     }
     let costs: Vec<u64> = ops.iter().map(|op| operator_cost(op, plan.costs)).collect();
+    // A leaf makes no call: it only checks the stack height, it does not
+    // need to raise it (no frame can be pushed above it).
+    let leaf = !ops
+        .iter()
+        .any(|op| matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }));
+    let check_return = entry_point
+        || !leaf
+        || costs.iter().fold(0u64, |sum, c| sum.saturating_add(*c)) >= UNCHECKED_RETURN_COST;
     let placement = charge_sites::place(&ops, &costs, results);
     let canonicalised = nan_flow::canonicalised(plan.types, &ops, info.locals, results);
 
@@ -552,7 +584,7 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
     };
     let scratch = Scratch {
         gas: scratch_local(ValType::I64, true),
-        height: scratch_local(ValType::I32, true),
+        height: scratch_local(ValType::I32, !leaf),
         size: scratch_local(
             ValType::I32,
             ops.iter().any(|op| dynamic_cost(op, plan.costs).is_some()),
@@ -571,7 +603,7 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
         scratch,
     };
 
-    e.push_frame(stack_cost(info));
+    e.push_frame(stack_cost(info), leaf);
     e.op(&Instruction::GlobalGet(plan.gas_global));
     if placement.entry_check {
         e.op(&Instruction::LocalTee(e.scratch.gas));
@@ -592,10 +624,14 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
             // The function's own `end`: close the wrapper, check the
             // counter, hand it back, pop the frame.
             e.op(&Instruction::End);
-            e.op(&Instruction::LocalGet(e.scratch.gas));
-            trap_if_negative(&mut e.f, plan.gas_global);
+            if check_return {
+                e.op(&Instruction::LocalGet(e.scratch.gas));
+                trap_if_negative(&mut e.f, plan.gas_global);
+            }
             e.store_gas();
-            e.pop_frame();
+            if !leaf {
+                e.pop_frame();
+            }
             e.op(&Instruction::End);
             break;
         }
