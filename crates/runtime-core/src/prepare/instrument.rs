@@ -345,6 +345,10 @@ struct Emitter<'a, 'p> {
     f: Function,
     plan: &'a Plan<'p>,
     scratch: Scratch,
+    /// How many of the guest's blocks are open around the code emitted:
+    /// the body's wrapper block is at this relative depth, and the block
+    /// that leads to the "exhausted" trap one further out.
+    depth: u32,
 }
 
 impl Emitter<'_, '_> {
@@ -353,7 +357,8 @@ impl Emitter<'_, '_> {
     }
 
     /// Subtracts `amount` from the local counter; with `check`, then traps
-    /// when it is below `-slack`.
+    /// when it is below `-slack`, by a branch to the end of the body (a
+    /// branch not taken costs less than jumping over an inline trap).
     fn charge(&mut self, amount: u64, check: bool, slack: u64) {
         if !check {
             self.add(amount, false);
@@ -369,9 +374,7 @@ impl Emitter<'_, '_> {
             i64::try_from(slack).map_or(i64::MIN, |s| -s),
         ));
         self.op(&Instruction::I64LtS);
-        self.op(&Instruction::If(BlockType::Empty));
-        exhaust(&mut self.f, self.plan.gas_global);
-        self.op(&Instruction::End);
+        self.op(&Instruction::BrIf(self.depth + 1));
     }
 
     /// Subtracts `amount` from the local counter, or adds it back (`refund`).
@@ -601,6 +604,7 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
         f: Function::new(locals),
         plan,
         scratch,
+        depth: 0,
     };
 
     e.push_frame(stack_cost(info), leaf);
@@ -615,33 +619,40 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
         e.op(&Instruction::I64Sub);
     }
     e.op(&Instruction::LocalSet(e.scratch.gas));
+    // The body: `block $exhausted (block $wrapper BODY) EXIT return end
+    // TRAP`, where checks branch to `$exhausted`, whose end traps.
+    e.op(&Instruction::Block(BlockType::Empty));
     e.op(&Instruction::Block(wrapper));
 
     let last = ops.len().saturating_sub(1);
-    let mut depth: u32 = 0;
     for (i, op) in ops.into_iter().enumerate() {
         if i == last {
             // The function's own `end`: close the wrapper, check the
-            // counter, hand it back, pop the frame.
+            // counter, hand it back, pop the frame, return; then the trap.
             e.op(&Instruction::End);
             if check_return {
                 e.op(&Instruction::LocalGet(e.scratch.gas));
-                trap_if_negative(&mut e.f, plan.gas_global);
+                e.op(&Instruction::I64Const(0));
+                e.op(&Instruction::I64LtS);
+                e.op(&Instruction::BrIf(0));
             }
             e.store_gas();
             if !leaf {
                 e.pop_frame();
             }
+            e.op(&Instruction::Return);
+            e.op(&Instruction::End);
+            exhaust(&mut e.f, plan.gas_global);
             e.op(&Instruction::End);
             break;
         }
         match &op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => depth += 1,
-            Operator::End => depth = depth.saturating_sub(1),
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => e.depth += 1,
+            Operator::End => e.depth = e.depth.saturating_sub(1),
             _ => {}
         }
         match &op {
-            Operator::Return => e.op(&Instruction::Br(depth)),
+            Operator::Return => e.op(&Instruction::Br(e.depth)),
             Operator::Call { .. } | Operator::CallIndirect { .. } => {
                 e.store_gas();
                 e.op(&reencoder.instruction(op)?);
