@@ -523,16 +523,7 @@ pub(super) struct BodyShape {
     pub(super) wrapper: BlockType,
     /// How many results it has.
     pub(super) results: usize,
-    /// Exported or the start function: called from outside, so it always
-    /// checks the counter when it returns.
-    pub(super) entry_point: bool,
 }
-
-/// A function that makes no call and is no entry point returns without
-/// checking the counter if its code costs less than this in all: its
-/// callers check it soon enough (at their next loop header or return), and
-/// it cannot take the counter far below zero.
-const UNCHECKED_RETURN_COST: u64 = 1 << 20;
 
 /// Instruments one function body.
 pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
@@ -545,7 +536,6 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
         info,
         wrapper,
         results,
-        entry_point,
     } = shape;
     let mut locals = Vec::new();
     for group in body.get_locals_reader()? {
@@ -563,9 +553,6 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
     let leaf = !ops
         .iter()
         .any(|op| matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }));
-    let check_return = entry_point
-        || !leaf
-        || costs.iter().fold(0u64, |sum, c| sum.saturating_add(*c)) >= UNCHECKED_RETURN_COST;
     let placement = charge_sites::place(&ops, &costs, results);
     let canonicalised = nan_flow::canonicalised(plan.types, &ops, info.locals, results);
 
@@ -630,12 +617,10 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
             // The function's own `end`: close the wrapper, check the
             // counter, hand it back, pop the frame, return; then the trap.
             e.op(&Instruction::End);
-            if check_return {
-                e.op(&Instruction::LocalGet(e.scratch.gas));
-                e.op(&Instruction::I64Const(0));
-                e.op(&Instruction::I64LtS);
-                e.op(&Instruction::BrIf(0));
-            }
+            e.op(&Instruction::LocalGet(e.scratch.gas));
+            e.op(&Instruction::I64Const(0));
+            e.op(&Instruction::I64LtS);
+            e.op(&Instruction::BrIf(0));
             e.store_gas();
             if !leaf {
                 e.pop_frame();

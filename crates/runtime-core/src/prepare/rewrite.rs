@@ -134,8 +134,6 @@ fn unique_name(base: &str, taken: &[String]) -> String {
 struct Shape {
     start: Option<u32>,
     export_names: Vec<String>,
-    /// The functions exported (and so callable from outside).
-    exported_functions: Vec<u32>,
     type_count: u32,
     imported_functions: u32,
     defined_functions: u32,
@@ -152,11 +150,9 @@ fn shape(wasm: &[u8]) -> Result<Shape, Rejection> {
             Payload::StartSection { func, .. } => shape.start = Some(func),
             Payload::ExportSection(reader) => {
                 for export in reader {
-                    let export = export.map_err(failed)?;
-                    if export.kind == wasmparser::ExternalKind::Func {
-                        shape.exported_functions.push(export.index);
-                    }
-                    shape.export_names.push(export.name.to_owned());
+                    shape
+                        .export_names
+                        .push(export.map_err(failed)?.name.to_owned());
                 }
             }
             Payload::TypeSection(reader) => shape.type_count = reader.count(),
@@ -293,13 +289,10 @@ pub(super) fn rewrite(
                 .copied()
                 .ok_or_else(|| failed("more bodies than validated functions"))?;
             let (wrapper, results) = wrappers[function_index];
-            let index = shape.imported_functions + function_index as u32;
             let shape_of = instrument::BodyShape {
                 info,
                 wrapper,
                 results,
-                entry_point: shape.start == Some(index)
-                    || shape.exported_functions.contains(&index),
             };
             let f = instrument::instrument_body(&mut reencoder, &plan, body, shape_of)
                 .map_err(failed)?;
