@@ -67,6 +67,32 @@
     (i64.store (i32.const 8) (local.get $n))
     (call $value_return (i64.const 8) (i64.const 8)))
 
+  ;; Finds the first "l" of "hello" (index 2) and returns its index as 8
+  ;; bytes: the loop is left by a br_if in the middle of an iteration.
+  ;; Blocks: `block` (0); `loop` (0); the test (3 simple, 1 load, br_if:
+  ;; 4 simple and a load), 3 times; the step (4 simple, br: 5 simple),
+  ;; twice; the block's `end` (0); the rest (5 simple, 1 store, 1 call).
+  (func (export "find_l")
+    (local $i i32)
+    (block $found
+      (loop $scan
+        (br_if $found (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x6c)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $scan)))
+    (i64.store (i32.const 8) (i64.extend_i32_u (local.get $i)))
+    (call $value_return (i64.const 8) (i64.const 8)))
+
+  ;; The same search, with nothing after the loop: the iteration that
+  ;; leaves it is the last code that runs. Blocks: as find_l, without the
+  ;; rest.
+  (func (export "find_l_only")
+    (local $i i32)
+    (block $found
+      (loop $scan
+        (br_if $found (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x6c)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $scan))))
+
   ;; Fills 100..110 with "a" and returns those 10 bytes.
   ;; One block: 5 simple, memory.fill, 1 call; then 10 bytes.
   (func (export "fill")

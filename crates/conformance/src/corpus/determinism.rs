@@ -271,6 +271,11 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
             + return_8
     };
 
+    // find_l_only: 3 tests of 4 simple and a load, 2 steps of 5 simple.
+    let find_l_only = 3 * (4 * o.simple + o.memory_access) + 2 * 5 * o.simple;
+    // find_l: the same, then 5 simple, 1 store, 1 call.
+    let find_l = find_l_only + 5 * o.simple + o.memory_access + o.call + return_8;
+
     // fill, copy, init: one block of 5 simple, the operator, 1 call; then
     // `bytes` bytes of work and value_return of them.
     let bulk = |bytes: u64| {
@@ -309,6 +314,32 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
         // ... one less is not (it runs out in value_return's per-byte
         // charge).
         exhausted("gas.count_1000_one_short", "count_1000", count - 1),
+        // A loop left in the middle of an iteration is charged exactly the
+        // part that ran, also when the gas is exactly enough.
+        Case::new(
+            "gas.find_l",
+            g(),
+            "find_l",
+            Expect::ok().returns(le(2)).gas(find_l),
+        ),
+        Case::new(
+            "gas.find_l_exact_limit",
+            g(),
+            "find_l",
+            Expect::ok().returns(le(2)).gas(find_l),
+        )
+        .limits(move |l| l.execution.gas = find_l),
+        exhausted("gas.find_l_one_short", "find_l", find_l - 1),
+        // With nothing after the loop, the last iteration's exit is the last
+        // thing charged: exactly enough gas must still be enough.
+        Case::new(
+            "gas.find_l_only_exact_limit",
+            g(),
+            "find_l_only",
+            Expect::ok().gas(find_l_only),
+        )
+        .limits(move |l| l.execution.gas = find_l_only),
+        exhausted("gas.find_l_only_one_short", "find_l_only", find_l_only - 1),
         Case::new(
             "gas.grow_2",
             g(),
@@ -355,6 +386,22 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
             g(),
             "grow_until_full",
             Expect::ok().returns(le(9)).gas(grow_until_full(10)),
+        )
+        .limits(|l| l.module.max_memory_pages = 10),
+        Case::new(
+            "gas.grow_until_full_10_pages_exact_limit",
+            g(),
+            "grow_until_full",
+            Expect::ok().returns(le(9)).gas(grow_until_full(10)),
+        )
+        .limits(|l| {
+            l.module.max_memory_pages = 10;
+            l.execution.gas = grow_until_full(10);
+        }),
+        exhausted(
+            "gas.grow_until_full_10_pages_one_short",
+            "grow_until_full",
+            grow_until_full(10) - 1,
         )
         .limits(|l| l.module.max_memory_pages = 10),
         Case::new(

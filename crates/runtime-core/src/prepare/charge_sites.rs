@@ -461,8 +461,9 @@ mod tests {
         );
         assert_eq!(p.entry, 0);
         assert_eq!(sites(&p), vec![(1, 6, true)]);
-        // Taken, the exit skips 4..=7.
+        // Taken, the exit skips 4..=7; the header's check allows for it.
         assert_eq!(refunds(&p), vec![(3, 4)]);
+        assert_eq!(p.after[1].map(|s| s.slack), Some(4));
     }
 
     #[test]
