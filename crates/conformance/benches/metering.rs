@@ -1,12 +1,19 @@
 //! The overhead of the determinism instrumentation (gas metering, the
 //! stack-height limit and NaN canonicalisation) per backend.
 //!
-//! Every kernel of `benches/kernels/` is prepared twice, with
-//! [`runtime::prepare`] and with [`runtime::prepare_uninstrumented`], and
-//! compiled once per backend and variant outside the measured loop. One
-//! iteration is one [`Runtime::execute`] of the kernel's `main`:
-//! instantiation plus the call. Before measuring, both variants run once and
-//! must return the same checksum.
+//! Every kernel is prepared twice, with [`runtime::prepare`] and with
+//! [`runtime::prepare_uninstrumented`], and compiled once per backend and
+//! variant outside the measured loop. One iteration is one
+//! [`Runtime::execute`] of the kernel's export: instantiation plus the call.
+//! Before measuring, both variants run once and must return the same
+//! checksum (and, where the host can compute it, the host's result).
+//!
+//! The kernels: the hand-written WAT kernels of `benches/kernels/` (sha256,
+//! coremark, mandelbrot); a compiler-built C kernel, `benches/kernels/c/`
+//! (SHA-256, shell sort and a 32×32 matrix product, clang -O2 for wasm32);
+//! and the corpus's C guests with a compute export, `guests/c/sha.wasm`
+//! (`pure_chain`: a SHA-256 chain in guest code) and `guests/c/stats.wasm`
+//! (`mean_variance` of 4 096 f64; short, so instantiation weighs in).
 //!
 //! ```text
 //! cargo bench -p conformance --bench metering

@@ -30,38 +30,46 @@
 //! gas used is exactly the sum above over everything that ran, the block
 //! holding the call counted in full: as if each block were charged just
 //! before its first operator. So `gas_left` and the `gas_used` of `ok` and
-//! `host_error` outcomes are exact.
+//! `host_error` outcomes are exact, and the same as ABI 1.0's per-block
+//! charging gave.
 //!
-//! In between, a block's cost may be taken earlier, together with an
-//! earlier block's, when it is certain to run once for each run of that
-//! block and no call lies between them ([`super::charge_sites`] lists the
-//! cases): the body of a `block`, the code after a `loop` or after a
-//! construct that neither calls nor branches out, and the cost both arms of
-//! an `if`/`else` share. A loop iteration is charged at its header.
+//! In between, costs are taken in fewer subtractions ([`super::charge_sites`]
+//! has the rules): a block's cost is taken together with an earlier block's
+//! when it is certain to run once for each run of that block and no call
+//! lies between them (the body of a `block`, the code after a `loop` or after
+//! a construct that neither calls nor branches out, the cost both arms of an
+//! `if`/`else` share); and a loop iteration is charged in full at its
+//! header, each `br_if` that leaves it early giving back (*refunding*) the
+//! costs it skips. A loop that runs through its iterations pays one
+//! subtraction per iteration.
 //!
 //! # Gas: when exhaustion is detected
 //!
 //! The counter is checked — below zero means the gas ran out, and the
 //! execution traps with `GasExhausted` — at:
 //!
-//! * every loop header, each iteration, after the iteration's charge;
-//! * every call of a guest function (`call` of a defined function,
-//!   `call_indirect`), before it;
+//! * every loop header, each iteration, after the iteration's charge; the
+//!   check allows for the largest refund of the iteration (its *slack*), so
+//!   it fails only when even the cheapest way through the iteration does not
+//!   fit;
 //! * every function's return;
 //! * every per-unit charge of a bulk operator or `memory.grow`, before and
 //!   after it;
-//! * every host call, by the host, before the call does anything.
+//! * every host call, by the host, before the call does anything;
+//! * the entry of a function whose code costs 2^40 or more in all (none in
+//!   practice; it keeps the counter's range, below).
 //!
-//! Between two checks a guest runs at most a loop-free, call-free stretch of
-//! one function, which changes nothing an outcome shows: a trapped
-//! execution keeps no storage change, event or return data, and uses all of
-//! its gas (ABI 1.1). So an execution whose total cost fits the limit ends
-//! as it would without metering, with the exact gas above; one whose cost
-//! does not traps before its next call or return. Its trap kind is
-//! `GasExhausted`, unless the guest hits another trap (say an out-of-bounds
-//! load) in the stretch before the check, in which case that trap is the
-//! outcome. Either way the prepared code decides, so every engine reports
-//! the same.
+//! Between two checks a guest runs at most loop-free stretches of the
+//! functions on its call stack, without a host call, which changes nothing an
+//! outcome shows: a trapped execution keeps no storage change, event or
+//! return data, and uses all of its gas (ABI 1.1). So an execution whose
+//! total cost fits the limit ends as it would without metering, with the
+//! exact gas above; one whose cost does not traps at the latest at its next
+//! host call, loop iteration or return. Its trap kind is `GasExhausted`,
+//! unless the guest hits another trap (an out-of-bounds load, a stack
+//! overflow) in the stretch before the check, in which case that trap is
+//! the outcome. Either way the prepared code decides, so every engine
+//! reports the same.
 //!
 //! # Gas: the counter
 //!
@@ -75,16 +83,25 @@
 //! local.get $gas  i64.const COST  i64.sub  local.set $gas
 //! ```
 //!
-//! and a check `local.get $gas  i64.const 0  i64.lt_s  if  …  end`, whose
-//! body writes `-1` ("exhausted", see [`GasCounter`](crate::GasCounter)) to
-//! the global and executes `unreachable`; the core reads the global after a
-//! trap and reports `GasExhausted`, not `Unreachable`. A trap of any other
-//! kind leaves the global as it was at the last call, which nothing reads
-//! (the trap uses all the gas). Between checks the counter stays above
-//! `-2^62` (the exhaustion range): a function body has fewer than 2^23
-//! operators (wasmparser's body-size limit) of at most 2^30 each, and a
-//! per-unit charge (at most 2^30 times an `i32`) starts from a checked,
-//! non-negative counter.
+//! and a refund the same with `i64.add`, on the branch's taken edge
+//! (`br_if L` becomes `if  REFUND  br L+1  end`). A check is
+//! `local.get $gas  i64.const -SLACK  i64.lt_s  br_if $exhausted`, where
+//! `$exhausted` is a block around the whole body whose end writes `-1`
+//! ("exhausted", see [`GasCounter`](crate::GasCounter)) to the global and
+//! executes `unreachable` (the normal path leaves by `return` before it), so
+//! the hot path only falls through a branch. The core reads the global
+//! after a trap and reports `GasExhausted`, not `Unreachable`. A trap of any
+//! other kind leaves the global as it was at the last call, which nothing
+//! reads (the trap uses all the gas).
+//!
+//! Between checks the counter stays above `-2^62`, the bottom of the
+//! exhaustion range: a function body has fewer than 2^23 operators
+//! (wasmparser's body-size limit) of at most 2^30 each, so one function's
+//! code costs less than 2^53 in all; a call stack holds at most 2^13 frames
+//! (each costs at least [`FRAME_OVERHEAD`] stack units); every function
+//! costing 2^40 or more checks at entry; and a per-unit charge (at most
+//! 2^30 times an `i32`) starts from a checked, non-negative counter.
+//! Refunds only give back what the same function charged.
 //!
 //! Every loop iteration runs a branch back to its header (`simple`) and
 //! every call costs `call` or `call_indirect`, so under any schedule where
@@ -92,12 +109,17 @@
 //!
 //! # Stack height
 //!
-//! Each function adds its cost — [`FRAME_OVERHEAD`] plus its parameters,
-//! locals and highest operand-stack height — to a second injected global at
-//! entry and takes it off when it returns (its body is wrapped in a block
-//! and `return` becomes a branch out of it). Past the limit, an injected
-//! helper writes `i64::MIN` ("stack overflow") to the gas global and
-//! executes `unreachable`.
+//! Each function's cost is [`FRAME_OVERHEAD`] plus its parameters, locals
+//! and highest operand-stack height (the instrumentation's own locals are
+//! not counted). At entry, a function traps with `StackOverflow` if the
+//! height of its callers plus its cost passes the limit (`height > limit -
+//! cost`); then, if it calls anything, it adds its cost to a second injected
+//! global and puts the height back as it was (kept in a local) when it
+//! returns; its body is wrapped in a block and `return` becomes a branch
+//! out of it. A leaf (a function that calls nothing) only checks: no frame
+//! is ever pushed above it. The overflow is an injected helper that writes
+//! `i64::MIN` ("stack overflow") to the gas global and executes
+//! `unreachable`.
 //!
 //! # NaNs
 //!
