@@ -17,6 +17,7 @@
 
 #![allow(
     missing_docs,
+    unreachable_pub,
     clippy::print_stdout,
     clippy::unwrap_used,
     reason = "a bench reports its summary on stdout and fails loudly"

@@ -1,12 +1,19 @@
 //! The overhead of the determinism instrumentation (gas metering, the
 //! stack-height limit and NaN canonicalisation) per backend.
 //!
-//! Every kernel of `benches/kernels/` is prepared twice, with
-//! [`runtime::prepare`] and with [`runtime::testing::prepare_uninstrumented`], and
-//! compiled once per backend and variant outside the measured loop. One
-//! iteration is one [`Runtime::execute`] of the kernel's `main`:
-//! instantiation plus the call. Before measuring, both variants run once and
-//! must return the same checksum.
+//! Every kernel is prepared twice, with [`runtime::prepare`] and with
+//! [`runtime::testing::prepare_uninstrumented`], and compiled once per backend and
+//! variant outside the measured loop. One iteration is one
+//! [`Runtime::execute`] of the kernel's export: instantiation plus the call.
+//! Before measuring, both variants run once and must return the same
+//! checksum (and, where the host can compute it, the host's result).
+//!
+//! The kernels: the hand-written WAT kernels of `benches/kernels/` (sha256,
+//! coremark, mandelbrot); a compiler-built C kernel, `benches/kernels/c/`
+//! (SHA-256, shell sort and a 32×32 matrix product, clang -O2 for wasm32);
+//! and the corpus's C guests with a compute export, `guests/c/sha.wasm`
+//! (`pure_chain`: a SHA-256 chain in guest code) and `guests/c/stats.wasm`
+//! (`mean_variance` of 4 096 f64; short, so instantiation weighs in).
 //!
 //! ```text
 //! cargo bench -p conformance --bench metering
@@ -75,30 +82,124 @@ impl Variant {
     }
 }
 
-/// A benchmark guest: a WAT module whose `[] -> []` export `main` does a
-/// fixed amount of work and returns a checksum.
+/// Where a kernel's module comes from.
+enum Source {
+    /// A hand-written WAT kernel of `benches/kernels/`.
+    Wat(&'static str),
+    /// A compiler-built binary (`benches/kernels/c/` or the corpus's
+    /// `guests/c/`).
+    Wasm(&'static [u8]),
+}
+
+/// A benchmark guest: a module whose `[] -> []` export does a fixed amount
+/// of work on a fixed input and returns a checksum.
 struct Kernel {
     name: &'static str,
-    wat: &'static str,
+    source: Source,
+    /// The export measured.
+    export: &'static str,
+    /// The call's input.
+    input: fn() -> Vec<u8>,
+    /// The return data the host computes for that input, when it can: both
+    /// variants must return it.
+    expected: Option<fn() -> Vec<u8>>,
     /// Another export to run once, prepared, before measuring (a self-check
     /// of the kernel); it must end with status `ok`.
     selftest: Option<&'static str>,
 }
 
+/// Rounds and data of the corpus's SHA-256 chain guest (`guests/c/sha.c`):
+/// the first round hashes 4 KiB, every later round the 32-byte digest.
+const SHA_CHAIN_ROUNDS: u32 = 20_000;
+
+fn sha_chain_data() -> Vec<u8> {
+    (0..4096u32).map(|i| (i * 7 + 3) as u8).collect()
+}
+
+fn sha_chain_input() -> Vec<u8> {
+    [SHA_CHAIN_ROUNDS.to_le_bytes().as_slice(), &sha_chain_data()].concat()
+}
+
+fn sha_chain_expected() -> Vec<u8> {
+    use sha2::Digest;
+    let mut h = sha_chain_data();
+    for _ in 0..SHA_CHAIN_ROUNDS {
+        h = sha2::Sha256::digest(&h).to_vec();
+    }
+    h
+}
+
+/// The values of the corpus's statistics guest (`guests/c/stats.c`): its
+/// largest input, 4096 f64.
+fn stats_values() -> Vec<f64> {
+    (0..4096).map(|i| f64::from(i) * 0.37 - 512.25).collect()
+}
+
+fn stats_input() -> Vec<u8> {
+    stats_values()
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect()
+}
+
+/// The guest's computation in the same order (IEEE 754 makes it exact).
+fn stats_expected() -> Vec<u8> {
+    let xs = stats_values();
+    let n = xs.len() as f64;
+    let mean = xs.iter().fold(0.0, |sum, x| sum + x) / n;
+    let variance = xs.iter().fold(0.0, |acc, x| acc + (x - mean) * (x - mean)) / n;
+    [mean.to_le_bytes(), variance.to_le_bytes()].concat()
+}
+
 const KERNELS: &[Kernel] = &[
     Kernel {
         name: "sha256",
-        wat: include_str!("kernels/sha256.wat"),
+        source: Source::Wat(include_str!("kernels/sha256.wat")),
+        export: "main",
+        input: Vec::new,
+        expected: None,
         selftest: Some("selftest"),
     },
     Kernel {
         name: "coremark",
-        wat: include_str!("kernels/coremark.wat"),
+        source: Source::Wat(include_str!("kernels/coremark.wat")),
+        export: "main",
+        input: Vec::new,
+        expected: None,
         selftest: None,
     },
     Kernel {
         name: "mandelbrot",
-        wat: include_str!("kernels/mandelbrot.wat"),
+        source: Source::Wat(include_str!("kernels/mandelbrot.wat")),
+        export: "main",
+        input: Vec::new,
+        expected: None,
+        selftest: None,
+    },
+    // clang -O2: SHA-256, shell sort, 32x32 matrix product.
+    Kernel {
+        name: "c-kernel",
+        source: Source::Wasm(include_bytes!("kernels/c/kernel.wasm")),
+        export: "main",
+        input: Vec::new,
+        expected: None,
+        selftest: None,
+    },
+    // The corpus's C guests with a compute export.
+    Kernel {
+        name: "c-sha-chain",
+        source: Source::Wasm(include_bytes!("../guests/c/sha.wasm")),
+        export: "pure_chain",
+        input: sha_chain_input,
+        expected: Some(sha_chain_expected),
+        selftest: None,
+    },
+    Kernel {
+        name: "c-stats",
+        source: Source::Wasm(include_bytes!("../guests/c/stats.wasm")),
+        export: "mean_variance",
+        input: stats_input,
+        expected: Some(stats_expected),
         selftest: None,
     },
 ];
@@ -109,8 +210,9 @@ const SAMPLES: usize = 10;
 
 /// The context of every execution: as much gas as the counter can hold, so
 /// that only the metering's cost, never its limit, is measured.
-fn context() -> ExecutionContext {
+fn context(input: Vec<u8>) -> ExecutionContext {
     ExecutionContext {
+        input,
         limits: ExecutionLimits {
             gas: ExecutionLimits::MAX_GAS,
             ..ExecutionLimits::default()
@@ -161,13 +263,17 @@ fn use_cpu_clock() -> bool {
 }
 
 fn metering(c: &mut Criterion) {
-    let context = context();
     let timings = RefCell::new(Timings::new());
     let backends = BackendKind::compiled_in();
     let cpu_clock = use_cpu_clock();
     for (k, kernel) in KERNELS.iter().enumerate() {
-        let wasm = wat::parse_str(kernel.wat)
-            .unwrap_or_else(|e| panic!("kernel {} does not parse: {e}", kernel.name));
+        let wasm = match kernel.source {
+            Source::Wat(wat) => wat::parse_str(wat)
+                .unwrap_or_else(|e| panic!("kernel {} does not parse: {e}", kernel.name)),
+            Source::Wasm(bytes) => bytes.to_vec(),
+        };
+        let context = context((kernel.input)());
+        let expected = kernel.expected.map(|f| f());
         for (b, &kind) in backends.iter().enumerate() {
             let runtime = kind.runtime().unwrap();
             let modules = [
@@ -182,7 +288,7 @@ fn metering(c: &mut Criterion) {
             }
             let checksums = modules
                 .each_ref()
-                .map(|module| run(&runtime, module, "main", &context));
+                .map(|module| run(&runtime, module, kernel.export, &context));
             assert!(
                 !checksums[0].is_empty(),
                 "{kind} {}: no checksum",
@@ -193,6 +299,13 @@ fn metering(c: &mut Criterion) {
                 "{kind} {}: the variants disagree",
                 kernel.name
             );
+            if let Some(expected) = &expected {
+                assert_eq!(
+                    &checksums[1], expected,
+                    "{kind} {}: not the host's result",
+                    kernel.name
+                );
+            }
 
             let mut group = c.benchmark_group(format!("metering/{kind}/{}", kernel.name));
             group
@@ -206,7 +319,7 @@ fn metering(c: &mut Criterion) {
                         let cpu_start = thread_cpu_time();
                         let start = Instant::now();
                         for _ in 0..iterations {
-                            let outcome = module.execute(&runtime, "main", &context).unwrap();
+                            let outcome = module.execute(&runtime, kernel.export, &context).unwrap();
                             black_box(outcome);
                         }
                         let wall = start.elapsed();

@@ -1,10 +1,11 @@
 ;; Gas: loops, memory.grow and the bulk memory operators, host calls.
 ;;
-;; Code is charged per basic block before it runs; a block starts at a
-;; function's entry and after every block, loop, if, else, end, br, br_if,
-;; br_table, return and unreachable. memory.grow (per page) and memory.fill,
-;; memory.copy, memory.init (per byte) are charged once more, before their
-;; work. Each export's blocks and their operators are in its comment.
+;; Code is charged per basic block; a block starts at a function's entry
+;; and after every block, loop, if, else, end, br, br_if, br_table, return
+;; and unreachable (docs/GAS_MODEL.md). memory.fill, memory.copy and
+;; memory.init are charged once more per byte, before their work;
+;; memory.grow per page it actually added (ABI 1.1: a failed grow costs its
+;; base only). Each export's blocks and their operators are in its comment.
 ;; Memory: "hello" at 0; the passive segment $d is "0123456789abcdef".
 (module
   (import "env" "value_return" (func $value_return (param i64 i64)))
@@ -38,10 +39,16 @@
     (i64.store (i32.const 8) (i64.extend_i32_s (memory.grow (i32.const 2))))
     (call $value_return (i64.const 8) (i64.const 8)))
 
-  ;; memory.grow by 2000 pages, past the clamped maximum: -1, but the
-  ;; pages are charged all the same. Same block as grow_2.
+  ;; memory.grow by 2000 pages, past the clamped maximum: -1, and no page
+  ;; is charged (ABI 1.1). Same block as grow_2.
   (func (export "grow_2000")
     (i64.store (i32.const 8) (i64.extend_i32_s (memory.grow (i32.const 2000))))
+    (call $value_return (i64.const 8) (i64.const 8)))
+
+  ;; memory.grow by 0xFFFFFFFF pages: -1, at its base cost (ABI 1.1), far
+  ;; from running out of gas. Same block as grow_2.
+  (func (export "grow_u32_max")
+    (i64.store (i32.const 8) (i64.extend_i32_s (memory.grow (i32.const -1))))
     (call $value_return (i64.const 8) (i64.const 8)))
 
   ;; Grows one page at a time until memory.grow returns -1; returns the
@@ -59,6 +66,32 @@
         (br $l)))
     (i64.store (i32.const 8) (local.get $n))
     (call $value_return (i64.const 8) (i64.const 8)))
+
+  ;; Finds the first "l" of "hello" (index 2) and returns its index as 8
+  ;; bytes: the loop is left by a br_if in the middle of an iteration.
+  ;; Blocks: `block` (0); `loop` (0); the test (3 simple, 1 load, br_if:
+  ;; 4 simple and a load), 3 times; the step (4 simple, br: 5 simple),
+  ;; twice; the block's `end` (0); the rest (5 simple, 1 store, 1 call).
+  (func (export "find_l")
+    (local $i i32)
+    (block $found
+      (loop $scan
+        (br_if $found (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x6c)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $scan)))
+    (i64.store (i32.const 8) (i64.extend_i32_u (local.get $i)))
+    (call $value_return (i64.const 8) (i64.const 8)))
+
+  ;; The same search, with nothing after the loop: the iteration that
+  ;; leaves it is the last code that runs. Blocks: as find_l, without the
+  ;; rest.
+  (func (export "find_l_only")
+    (local $i i32)
+    (block $found
+      (loop $scan
+        (br_if $found (i32.eq (i32.load8_u (local.get $i)) (i32.const 0x6c)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $scan))))
 
   ;; Fills 100..110 with "a" and returns those 10 bytes.
   ;; One block: 5 simple, memory.fill, 1 call; then 10 bytes.
@@ -84,7 +117,8 @@
     (memory.fill (i32.const 0) (i32.const 0xff) (i32.const 65536)))
 
   ;; Fills 1000 bytes from 65000, past the end of the first page: the bytes
-  ;; are charged before the work, which traps. Same block as big_fill.
+  ;; are charged before the work, which traps (and the trap uses all the
+  ;; gas, ABI 1.1). Same block as big_fill.
   (func (export "fill_out_of_bounds")
     (memory.fill (i32.const 65000) (i32.const 0) (i32.const 1000)))
 

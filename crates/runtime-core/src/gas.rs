@@ -32,14 +32,16 @@ pub struct GasSchedule {
     pub event_byte: u64,
     /// Per byte of randomness produced. Default: 4.
     pub random_byte: u64,
-    /// Per-operator costs of guest code, charged per basic block.
+    /// Per-operator costs of guest code, charged per basic block run.
     pub operators: OperatorCosts,
 }
 
 /// The cost of each class of guest operator, and of the work of bulk
-/// operators per unit. Guest code is charged once per basic block (the sum of
-/// its operators, before it runs) and, for the operators whose work depends on
-/// an operand, once more before the work, linearly in that operand.
+/// operators per unit. Guest code is charged once per basic block run (the
+/// sum of its operators) and, for the operators whose work depends on an
+/// operand, once more, linearly in that operand: before the work for the
+/// bulk operators, after it for `memory.grow` (the pages it added). Where
+/// and when the instrumentation counts is `docs/GAS_MODEL.md`.
 ///
 /// Each cost must be at most [`OperatorCosts::MAX_COST`], so that no charge
 /// can overflow the instrumented 64-bit counter.
@@ -64,8 +66,8 @@ pub struct OperatorCosts {
     /// `memory.grow`, `memory.size`, the bulk memory and table operators:
     /// their fixed part. Default: 10.
     pub bulk_base: u64,
-    /// `memory.grow`, per page requested (charged even if the grow fails).
-    /// Default: 4 096.
+    /// `memory.grow`, per page it added (ABI 1.1: a grow that fails costs
+    /// its base only). Default: 4 096.
     pub memory_grow_page: u64,
     /// `memory.fill`, `memory.copy`, `memory.init`, per byte. Default: 1.
     pub bulk_memory_byte: u64,

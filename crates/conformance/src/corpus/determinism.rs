@@ -1,14 +1,21 @@
 //! The determinism part of the corpus: the stack-height limit, NaN
 //! canonicalisation and gas metering, as the instrumentation of
-//! `runtime_core::prepare` defines them (its module documentation) under the
-//! default [`OperatorCosts`](runtime::OperatorCosts) and [`Limits`].
+//! `runtime_core::prepare` defines them (its module documentation and
+//! `docs/GAS_MODEL.md`) under the default
+//! [`OperatorCosts`](runtime::OperatorCosts) and [`Limits`].
 //!
-//! Gas is charged per basic block before the block runs; a block starts at a
-//! function's entry and after every `block`, `loop`, `if`, `else`, `end`,
-//! `br`, `br_if`, `br_table`, `return` and `unreachable`, and costs the sum
-//! of its operators (the control operator that ends it included: `if` and
-//! the branches are `simple`, `block`, `loop`, `else` and `end` are
-//! `structure`). The comments give each block's operator counts.
+//! Gas is charged per basic block; a block starts at a function's entry and
+//! after every `block`, `loop`, `if`, `else`, `end`, `br`, `br_if`,
+//! `br_table`, `return` and `unreachable`, and costs the sum of its
+//! operators (the control operator that ends it included: `if` and the
+//! branches are `simple`, `block`, `loop`, `else` and `end` are
+//! `structure`). At every call and return the gas used is that of every
+//! block run so far, so an `ok` outcome's gas is the sum of the blocks it
+//! ran. The comments give each block's operator counts.
+//!
+//! ABI 1.1: every trap uses all of the call's gas (`gas_used` is the limit,
+//! whatever the trap), and `memory.grow` charges its per-page cost only for
+//! the pages it added.
 
 use host_abi::HostFunction;
 use runtime::{FRAME_OVERHEAD, GasSchedule, Limits};
@@ -33,77 +40,16 @@ pub(super) fn determinism_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> 
     cases
 }
 
-/// One function entered in a call chain: the gas of its entry block, its
-/// stack cost, and the gas it uses after its stack check until it enters
-/// the next function of the chain.
-type Frame = (u64, u64, u64);
-
-/// The gas a call chain uses until it overflows the stack, by the
-/// instrumentation's rule: `first` is entered, then the frames of `cycle`
-/// over and over. Entering a function charges its entry block, then adds
-/// its stack cost to the height and checks `height > limit`; so the function
-/// that overflows has its entry block charged, and nothing more runs.
-fn gas_to_overflow(limit: u32, first: Frame, cycle: &[Frame]) -> u64 {
-    let limit = u64::from(limit);
-    let mut height = 0;
-    let mut gas = 0;
-    for (entry, cost, rest) in std::iter::once(&first).chain(cycle.iter().cycle()) {
-        gas += entry;
-        height += cost;
-        if height > limit {
-            return gas;
-        }
-        gas += rest;
-    }
-    unreachable!("an endless chain always overflows")
-}
-
+/// Stack overflows: where the limit trips (the frame costs below), never the
+/// gas used, which is the limit for every trap.
 fn stack_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
     use HostFunction::*;
     let o = &s.operators;
     let g = || guest!("stack");
-    let limit = Limits::default().module.max_stack_height;
+    let default_gas = Limits::default().execution.gas;
     // Stack cost: FRAME_OVERHEAD + parameters + declared locals + the
     // highest operand-stack height.
     let f = u64::from(FRAME_OVERHEAD);
-
-    // $plain: cost f; entry block: 1 call. The export "plain": cost f;
-    // one block: 1 call. 4 + 4k > 16384 first at k = 4096 frames of $plain.
-    let plain = |limit| gas_to_overflow(limit, (o.call, f, 0), &[(o.call, f, 0)]);
-
-    // Export "mutual": 1 operand, one block: 1 simple, 1 call.
-    // $ping: 1 param, 2 operands; entry block: 3 simple, 1 call.
-    // $pong: 1 param, 2 locals, 3 operands; entry block: 5 simple, 1 call.
-    // Heights 5, then +7, +10, ...: the 964th $pong reaches 16393.
-    let mutual = gas_to_overflow(
-        limit,
-        (o.simple + o.call, f + 1, 0),
-        &[
-            (3 * o.simple + o.call, f + 1 + 2, 0),
-            (5 * o.simple + o.call, f + 3 + 3, 0),
-        ],
-    );
-
-    // Export "many_locals": cost f, one block: 1 call. $many_locals: 300
-    // locals, 2 operands (306); entry block: 4 simple, 1 call. The 54th
-    // frame reaches 4 + 54 * 306 = 16528.
-    let many_locals = gas_to_overflow(
-        limit,
-        (o.call, f, 0),
-        &[(4 * o.simple + o.call, f + 300 + 2, 0)],
-    );
-
-    // Export "write_then_overflow": 5 operands, one block: 6 simple,
-    // 2 calls; storage_write of a 1-byte key and a 1-byte value (no old
-    // value), then $plain recursion: the 4094th $plain reaches 16385.
-    let write = base(StorageWrite)
-        + (s.memory_read_byte + s.storage_key_byte)
-        + (s.memory_read_byte + s.storage_value_byte);
-    let write_then_overflow = gas_to_overflow(
-        limit,
-        (6 * o.simple + 2 * o.call, f + 5, write),
-        &[(o.call, f, 0)],
-    );
 
     // Export "bounded": 2 operands (cost f + 2), one block: 5 simple,
     // 1 store, 2 calls. $down: 1 param, 2 operands (cost f + 3); blocks:
@@ -122,37 +68,18 @@ fn stack_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case>
         + 8 * s.memory_read_byte;
     let bounded_height = (f + 2) + 101 * (f + 3);
     let bounded_limit = u32::try_from(bounded_height).unwrap_or(u32::MAX);
-    // Under a limit of 500, the 71st $down overflows: 6 + 71 * 7 = 503.
-    let bounded_500 = gas_to_overflow(
-        500,
-        (export_block, f + 2, 0),
-        &[(down_entry, f + 3, down_else)],
-    );
+    // A stack overflow is a trap: it uses all the gas (ABI 1.1).
+    let overflow = || Expect::trap("StackOverflow").gas(default_gas);
 
     vec![
-        Case::new(
-            "stack.plain_recursion",
-            g(),
-            "plain",
-            Expect::trap("StackOverflow"),
-        ),
-        Case::new(
-            "stack.mutual_recursion",
-            g(),
-            "mutual",
-            Expect::trap("StackOverflow"),
-        ),
-        Case::new(
-            "stack.many_locals",
-            g(),
-            "many_locals",
-            Expect::trap("StackOverflow"),
-        ),
+        Case::new("stack.plain_recursion", g(), "plain", overflow()),
+        Case::new("stack.mutual_recursion", g(), "mutual", overflow()),
+        Case::new("stack.many_locals", g(), "many_locals", overflow()),
         Case::new(
             "stack.write_then_overflow",
             g(),
             "write_then_overflow",
-            Expect::trap("StackOverflow"),
+            overflow(),
         )
         .state(&[(b"z", b"other")]),
         Case::new(
@@ -162,18 +89,13 @@ fn stack_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case>
             Expect::ok().returns(le(100)).gas(bounded_gas),
         ),
         // A lower limit moves the overflow: 4 + 4k > 1000 first at k = 250.
-        Case::new(
-            "stack.plain_recursion_limit_1000",
-            g(),
-            "plain",
-            Expect::trap("StackOverflow"),
-        )
-        .limits(|l| l.module.max_stack_height = 1000),
+        Case::new("stack.plain_recursion_limit_1000", g(), "plain", overflow())
+            .limits(|l| l.module.max_stack_height = 1000),
         Case::new(
             "stack.bounded_recursion_limit_500",
             g(),
             "bounded",
-            Expect::trap("StackOverflow"),
+            overflow(),
         )
         .limits(|l| l.module.max_stack_height = 500),
         // The check is `height > limit`: reaching the limit is allowed ...
@@ -184,13 +106,12 @@ fn stack_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case>
             Expect::ok().returns(le(100)).gas(bounded_gas),
         )
         .limits(move |l| l.module.max_stack_height = bounded_limit),
-        // ... one unit less overflows in the deepest call, $down(0), after
-        // its entry block.
+        // ... one unit less overflows in the deepest call, $down(0).
         Case::new(
             "stack.bounded_recursion_one_below_limit",
             g(),
             "bounded",
-            Expect::trap("StackOverflow"),
+            overflow(),
         )
         .limits(move |l| l.module.max_stack_height = bounded_limit - 1),
     ]
@@ -311,6 +232,12 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
         Case::new(name, g(), export, Expect::trap("GasExhausted").gas(gas))
             .limits(|l| l.execution.gas = gas)
     };
+    // A trap of the given kind under `limit` gas: `gas_used` is the limit.
+    let trap_uses_all_gas =
+        |name: &str, guest: Guest, export: &'static str, expect: Expect, limit: u64| {
+            Case::new(name, guest, export, expect.gas(limit))
+                .limits(move |l| l.execution.gas = limit)
+        };
     // value_return of 8 bytes.
     let return_8 = base(ValueReturn) + 8 * s.memory_read_byte;
 
@@ -319,7 +246,7 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
     let count = 1000 * 8 * o.simple + 5 * o.simple + o.memory_access + o.call + return_8;
 
     // grow_N: one block of 5 simple, memory.grow, 1 store, 1 call; then
-    // N pages.
+    // the pages it added (ABI 1.1: none if it failed).
     let grow = |pages: u64| {
         5 * o.simple
             + o.bulk_base
@@ -330,17 +257,24 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
     };
 
     // grow_until_full with a maximum of `max` pages (memory 1, no declared
-    // maximum, so clamped to `max`): `max` grows of one page (the last one
-    // returns -1), each a test block of 4 simple and memory.grow; `max - 1`
-    // count blocks of 5 simple; the rest: 4 simple, 1 store, 1 call.
+    // maximum, so clamped to `max`): `max` grows of one page, each a test
+    // block of 4 simple and memory.grow, of which `max - 1` add their page
+    // (the last one returns -1 and costs its base only); `max - 1` count
+    // blocks of 5 simple; the rest: 4 simple, 1 store, 1 call.
     let grow_until_full = |max: u64| {
-        max * (4 * o.simple + o.bulk_base + o.memory_grow_page)
+        max * (4 * o.simple + o.bulk_base)
+            + (max - 1) * o.memory_grow_page
             + (max - 1) * 5 * o.simple
             + 4 * o.simple
             + o.memory_access
             + o.call
             + return_8
     };
+
+    // find_l_only: 3 tests of 4 simple and a load, 2 steps of 5 simple.
+    let find_l_only = 3 * (4 * o.simple + o.memory_access) + 2 * 5 * o.simple;
+    // find_l: the same, then 5 simple, 1 store, 1 call.
+    let find_l = find_l_only + 5 * o.simple + o.memory_access + o.call + return_8;
 
     // fill, copy, init: one block of 5 simple, the operator, 1 call; then
     // `bytes` bytes of work and value_return of them.
@@ -380,19 +314,65 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
         // ... one less is not (it runs out in value_return's per-byte
         // charge).
         exhausted("gas.count_1000_one_short", "count_1000", count - 1),
+        // A loop left in the middle of an iteration is charged exactly the
+        // part that ran, also when the gas is exactly enough.
+        Case::new(
+            "gas.find_l",
+            g(),
+            "find_l",
+            Expect::ok().returns(le(2)).gas(find_l),
+        ),
+        Case::new(
+            "gas.find_l_exact_limit",
+            g(),
+            "find_l",
+            Expect::ok().returns(le(2)).gas(find_l),
+        )
+        .limits(move |l| l.execution.gas = find_l),
+        exhausted("gas.find_l_one_short", "find_l", find_l - 1),
+        // With nothing after the loop, the last iteration's exit is the last
+        // thing charged: exactly enough gas must still be enough.
+        Case::new(
+            "gas.find_l_only_exact_limit",
+            g(),
+            "find_l_only",
+            Expect::ok().gas(find_l_only),
+        )
+        .limits(move |l| l.execution.gas = find_l_only),
+        exhausted("gas.find_l_only_one_short", "find_l_only", find_l_only - 1),
         Case::new(
             "gas.grow_2",
             g(),
             "grow_2",
             Expect::ok().returns(le(1)).gas(grow(2)),
         ),
-        // A grow past the maximum returns -1 and is charged all the same.
+        // ABI 1.1: a grow past the maximum returns -1 and costs its base
+        // only ...
         Case::new(
-            "gas.grow_2000_fails_but_is_charged",
+            "gas.grow_2000_fails_at_its_base_cost",
             g(),
             "grow_2000",
-            Expect::ok().returns(le(u64::MAX)).gas(grow(2000)),
+            Expect::ok().returns(le(u64::MAX)).gas(grow(0)),
         ),
+        // ... also by 0xFFFFFFFF pages, whose per-page cost would be far
+        // more than the default gas: it does not run out of gas.
+        Case::new(
+            "gas.grow_u32_max_fails_at_its_base_cost",
+            g(),
+            "grow_u32_max",
+            Expect::ok().returns(le(u64::MAX)).gas(grow(0)),
+        ),
+        // With exactly that gas: still -1, still ok.
+        Case::new(
+            "gas.grow_u32_max_exact_limit",
+            g(),
+            "grow_u32_max",
+            Expect::ok().returns(le(u64::MAX)).gas(grow(0)),
+        )
+        .limits(move |l| l.execution.gas = grow(0)),
+        // A successful grow is charged per page: one page short of gas for
+        // the second page runs out.
+        exhausted("gas.grow_2_one_short", "grow_2", grow(2) - 1),
         Case::new(
             "gas.grow_until_full",
             g(),
@@ -406,6 +386,22 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
             g(),
             "grow_until_full",
             Expect::ok().returns(le(9)).gas(grow_until_full(10)),
+        )
+        .limits(|l| l.module.max_memory_pages = 10),
+        Case::new(
+            "gas.grow_until_full_10_pages_exact_limit",
+            g(),
+            "grow_until_full",
+            Expect::ok().returns(le(9)).gas(grow_until_full(10)),
+        )
+        .limits(|l| {
+            l.module.max_memory_pages = 10;
+            l.execution.gas = grow_until_full(10);
+        }),
+        exhausted(
+            "gas.grow_until_full_10_pages_one_short",
+            "grow_until_full",
+            grow_until_full(10) - 1,
         )
         .limits(|l| l.module.max_memory_pages = 10),
         Case::new(
@@ -437,13 +433,55 @@ fn gas_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
         // The static block (13) fits, the dynamic charge of 65536 does not.
         exhausted("gas.big_fill_one_short", "big_fill", big_fill - 1),
         exhausted("gas.big_fill_10000", "big_fill", 10_000),
-        // The bytes are charged before the work, which traps.
-        Case::new(
-            "gas.fill_out_of_bounds_is_charged",
+        // The bytes are charged before the work, which traps; with gas for
+        // the block but not the bytes, the gas runs out first.
+        trap_uses_all_gas(
+            "gas.fill_out_of_bounds_uses_all_gas",
             g(),
             "fill_out_of_bounds",
-            // ABI 1.1: the trap consumes all gas (checked for every trap).
             Expect::trap("MemoryOutOfBounds"),
+            3 * o.simple + o.bulk_base + 1000 * o.bulk_memory_byte,
+        ),
+        exhausted(
+            "gas.fill_out_of_bounds_short_of_the_bytes",
+            "fill_out_of_bounds",
+            3 * o.simple + o.bulk_base + 999 * o.bulk_memory_byte,
+        ),
+        // ABI 1.1: every trap uses all the gas, whatever its kind.
+        trap_uses_all_gas(
+            "gas.unreachable_uses_all_gas",
+            guest!("traps"),
+            "unreachable",
+            Expect::trap("Unreachable").logs(["before"]),
+            123_456,
+        ),
+        trap_uses_all_gas(
+            "gas.memory_out_of_bounds_uses_all_gas",
+            guest!("traps"),
+            "memory_out_of_bounds",
+            Expect::trap("MemoryOutOfBounds"),
+            123_456,
+        ),
+        trap_uses_all_gas(
+            "gas.integer_division_by_zero_uses_all_gas",
+            guest!("traps"),
+            "integer_division_by_zero",
+            Expect::trap("IntegerDivisionByZero"),
+            123_456,
+        ),
+        trap_uses_all_gas(
+            "gas.stack_overflow_uses_all_gas",
+            guest!("stack"),
+            "plain",
+            Expect::trap("StackOverflow"),
+            5_000_000,
+        ),
+        trap_uses_all_gas(
+            "gas.exhaustion_uses_all_gas",
+            g(),
+            "spin",
+            Expect::trap("GasExhausted"),
+            123_456,
         ),
         exhausted("gas.host_calls_1000", "time_forever", 1_000),
         exhausted("gas.host_calls_1234567", "time_forever", 1_234_567),

@@ -32,6 +32,23 @@ fn recursion(locals: usize, params: usize, operand_depth: usize) -> String {
     )
 }
 
+/// Small frames that also hold every scratch local the instrumentation adds
+/// (gas, stack height, `memory.grow`'s size and result, canonicalised f32
+/// and f64): the stack cost does not count them.
+fn recursion_with_scratch_locals() -> String {
+    r#"(module
+         (memory 1)
+         (global $g (mut f64) (f64.const 0))
+         (global $h (mut f32) (f32.const 0))
+         (func $f (param i64) (result i64)
+           (drop (memory.grow (i32.const 0)))
+           (global.set $g (f64.add (global.get $g) (f64.const 1)))
+           (global.set $h (f32.add (global.get $h) (f32.const 1)))
+           (i64.add (local.get 0) (call $f (local.get 0))))
+         (func (export "main") (drop (call $f (i64.const 1)))))"#
+        .to_owned()
+}
+
 pub(crate) fn instrumented_limit_trips_before_native_stacks() {
     for stack in [64 << 10, 256 << 10, 2 << 20] {
         std::thread::Builder::new()
@@ -53,6 +70,7 @@ fn deep_recursions() {
         ("deep operand stack", recursion(0, 1, 200)),
         ("60 params", recursion(0, 60, 0)),
         ("locals and operands", recursion(100, 8, 50)),
+        ("scratch locals", recursion_with_scratch_locals()),
     ] {
         for limit in [
             ModuleLimits::default().max_stack_height,

@@ -2,47 +2,136 @@
 //! stack-height limit and NaN canonicalisation, written on wasm-encoder's
 //! reencoder so that every engine runs the same counting code.
 //!
-//! # Gas
+//! # Gas: what is charged
+//!
+//! The gas model (also in `docs/GAS_MODEL.md`), under a
+//! [`GasSchedule`](crate::GasSchedule) whose [`OperatorCosts`] give each
+//! operator class a cost:
+//!
+//! * **Guest code, per basic block.** A basic block starts at a function's
+//!   entry and after every control operator (`block`, `loop`, `if`, `else`,
+//!   `end`, `br`, `br_if`, `br_table`, `return`, `unreachable`); it costs the
+//!   sum of its operators' costs, the control operator that ends it
+//!   included. Each time a block runs, its cost is charged once.
+//! * **Bulk operators**, besides `bulk_base` in their block:
+//!   `memory.fill`, `memory.copy` and `memory.init` cost `bulk_memory_byte`
+//!   per byte, `table.copy` and `table.init` cost `table_element` per
+//!   element, of their size operand, charged before the operator runs (so an
+//!   out-of-bounds one is charged, then traps).
+//! * **`memory.grow`** (ABI 1.1), besides `bulk_base` in its block: after it
+//!   ran, `memory_grow_page` per page it actually added. A grow that fails
+//!   (returns `-1`: past the maximum, or by `0xFFFFFFFF` pages) costs its base
+//!   alone and cannot run out of gas because of the pages it asked for.
+//! * **Host calls** charge the host's own schedule, on the same counter.
+//!
+//! # Gas: when it is charged
+//!
+//! At every call (of a host or a guest function) and at every return, the
+//! gas used is exactly the sum above over everything that ran, the block
+//! holding the call counted in full: as if each block were charged just
+//! before its first operator. So `gas_left` and the `gas_used` of `ok` and
+//! `host_error` outcomes are exact, and the same as ABI 1.0's per-block
+//! charging gave.
+//!
+//! In between, costs are taken in fewer subtractions ([`super::charge_sites`]
+//! has the rules): a block's cost is taken together with an earlier block's
+//! when it is certain to run once for each run of that block and no call
+//! lies between them (the body of a `block`, the code after a `loop` or after
+//! a construct that neither calls nor branches out, the cost both arms of an
+//! `if`/`else` share); and a loop iteration is charged in full at its
+//! header, each `br_if` that leaves it early giving back (*refunding*) the
+//! costs it skips. A loop that runs through its iterations pays one
+//! subtraction per iteration.
+//!
+//! # Gas: when exhaustion is detected
+//!
+//! The counter is checked — below zero means the gas ran out, and the
+//! execution traps with `GasExhausted` — at:
+//!
+//! * every loop header, each iteration, after the iteration's charge; the
+//!   check allows for the largest refund of the iteration (its *slack*), so
+//!   it fails only when even the cheapest way through the iteration does not
+//!   fit;
+//! * every function's return;
+//! * every per-unit charge of a bulk operator or `memory.grow`, before and
+//!   after it;
+//! * every host call, by the host, before the call does anything;
+//! * the entry of a function whose code costs 2^40 or more in all (none in
+//!   practice; it keeps the counter's range, below).
+//!
+//! Between two checks a guest runs at most loop-free stretches of the
+//! functions on its call stack, without a host call, which changes nothing an
+//! outcome shows: a trapped execution keeps no storage change, event or
+//! return data, and uses all of its gas (ABI 1.1). So an execution whose
+//! total cost fits the limit ends as it would without metering, with the
+//! exact gas above; one whose cost does not traps at the latest at its next
+//! host call, loop iteration or return. Its trap kind is `GasExhausted`,
+//! unless the guest hits another trap (an out-of-bounds load, a stack
+//! overflow) in the stretch before the check, in which case that trap is
+//! the outcome. Either way the prepared code decides, so every engine
+//! reports the same.
+//!
+//! # Gas: the counter
 //!
 //! Gas lives in an injected mutable `i64` global, exported so that the
-//! backends can hand it to the host around host calls (see
-//! [`HostState::call`](crate::HostState::call)). Code is charged per basic
-//! block: a block starts at the function's entry and after every control
-//! operator (`block`, `loop`, `if`, `else`, `end`, `br`, `br_if`, `br_table`,
-//! `return`, `unreachable`), and its charge — the sum of its operators'
-//! [`OperatorCosts`] — is subtracted before any of them runs:
+//! backends hand it to the host around host calls (see
+//! [`HostState::call`](crate::HostState::call)). Each function keeps it in a
+//! local: read at entry and after every call, written back before every
+//! call (host calls included) and at return. A charge is
 //!
 //! ```text
-//! global.get $gas  i64.const COST  i64.sub  global.set $gas
-//! global.get $gas  i64.const 0  i64.lt_s  if  unreachable  end
+//! local.get $gas  i64.const COST  i64.sub  local.set $gas
 //! ```
 //!
-//! `memory.grow`, `memory.fill`, `memory.copy`, `memory.init`, `table.copy`
-//! and `table.init` are charged once more, before their work, linearly in the
-//! size operand, by a call to an injected helper.
+//! and a refund the same with `i64.add`, on the branch's taken edge
+//! (`br_if L` becomes `if  REFUND  br L+1  end`). A check is
+//! `local.get $gas  i64.const -SLACK  i64.lt_s  br_if $exhausted`, where
+//! `$exhausted` is a block around the whole body whose end writes `-1`
+//! ("exhausted", see [`GasCounter`](crate::GasCounter)) to the global and
+//! executes `unreachable` (the normal path leaves by `return` before it), so
+//! the hot path only falls through a branch. The core reads the global
+//! after a trap and reports `GasExhausted`, not `Unreachable`. A trap of any
+//! other kind leaves the global as it was at the last call, which nothing
+//! reads (the trap uses all the gas).
 //!
-//! A negative counter means the gas ran out: the `unreachable` that follows
-//! is reported as `GasExhausted`, never as `Unreachable`, because the core
-//! reads the counter back first ([`GasCounter`](super::GasCounter)).
+//! Between checks the counter stays above `-2^62`, the bottom of the
+//! exhaustion range: a function body has fewer than 2^23 operators
+//! (wasmparser's body-size limit) of at most 2^30 each, so one function's
+//! code costs less than 2^53 in all; a call stack holds at most 2^13 frames
+//! (each costs at least [`FRAME_OVERHEAD`] stack units); every function
+//! costing 2^40 or more checks at entry; and a per-unit charge (at most
+//! 2^30 times an `i32`) starts from a checked, non-negative counter.
+//! Refunds only give back what the same function charged.
+//!
+//! Every loop iteration runs a branch back to its header (`simple`) and
+//! every call costs `call` or `call_indirect`, so under any schedule where
+//! those are non-zero, no loop and no recursion runs without being charged.
 //!
 //! # Stack height
 //!
-//! Each function adds its cost — [`FRAME_OVERHEAD`] plus its parameters,
-//! locals and highest operand-stack height — to a second injected global at
-//! entry and takes it off when it returns (its body is wrapped in a block
-//! and `return` becomes a branch out of it). Past the limit, an injected
-//! helper encodes "stack overflow" into the gas counter (which keeps the gas
-//! left, so the outcome's gas is exact) and executes `unreachable`.
+//! Each function's cost is [`FRAME_OVERHEAD`] plus its parameters, locals
+//! and highest operand-stack height (the instrumentation's own locals are
+//! not counted). At entry, a function traps with `StackOverflow` if the
+//! height of its callers plus its cost passes the limit (`height > limit -
+//! cost`); then, if it calls anything, it adds its cost to a second injected
+//! global and puts the height back as it was (kept in a local) when it
+//! returns; its body is wrapped in a block and `return` becomes a branch
+//! out of it. A leaf (a function that calls nothing) only checks: no frame
+//! is ever pushed above it. The overflow is an injected helper that writes
+//! `i64::MIN` ("stack overflow") to the gas global and executes
+//! `unreachable`.
 //!
 //! # NaNs
 //!
 //! Every float operator that can produce a NaN from arithmetic (add, sub,
-//! mul, div, sqrt, min, max, ceil, floor, trunc, nearest, promote, demote) is
-//! followed by `select(x, NaN, x >= -inf)`, which replaces any NaN with the
-//! canonical, positive quiet NaN (`0x7fc00000`, `0x7ff8000000000000`). Moves of bits (loads,
-//! stores, reinterprets, abs, neg, copysign, constants) are left alone: they
-//! are deterministic by the spec.
-
+//! mul, div, sqrt, min, max, ceil, floor, trunc, nearest, promote, demote)
+//! and whose result may reach an operator that observes a NaN's bits (see
+//! [`super::nan_flow`]) is followed by `select(x, NaN, x >= -inf)`, which
+//! replaces any NaN with the canonical, positive quiet NaN (`0x7fc00000`,
+//! `0x7ff8000000000000`). A result that only feeds arithmetic, comparisons
+//! or conversions to integers is left alone: no outcome can tell its bits.
+//! Moves of bits (loads, stores, reinterprets, abs, neg, copysign,
+//! constants) are left alone too: they are deterministic by the spec.
 //!
 //! # Why not `finite-wasm`
 //!
@@ -52,15 +141,18 @@
 //! `finite_wasm_unstack`, one per bulk operator) at every block and every
 //! call — a trip into the host per basic block on every engine, and host
 //! functions every backend would have to provide outside the ABI table. This
-//! pass keeps the counters in module globals, so metering stays inside
-//! compiled code; this project's corpus and the wasm-smith semantics test
-//! own its correctness.
+//! pass keeps the counters in module globals and function locals, so
+//! metering stays inside compiled code; this project's corpus and the
+//! wasm-smith semantics test own its correctness.
 
 use wasm_encoder::reencode::{self, Reencode};
 use wasm_encoder::{BlockType, Function, Ieee32, Ieee64, Instruction, ValType};
+use wasmparser::types::TypesRef;
 use wasmparser::{FunctionBody, Operator};
 
+use super::charge_sites::{self, Site};
 use super::features::FunctionInfo;
+use super::nan_flow;
 use crate::gas::OperatorCosts;
 
 /// Stack-height units every frame costs besides its values: return address,
@@ -76,12 +168,16 @@ pub const CANONICAL_NAN_F64: u64 = 0x7ff8_0000_0000_0000;
 pub(super) struct Plan<'a> {
     pub(super) gas_global: u32,
     pub(super) stack_global: u32,
-    /// `(i64) -> ()`: charges the amount, traps when the gas runs out.
+    /// `(i64 counter, i64 amount) -> i64`: charges a per-unit amount,
+    /// trapping when the gas ran out before or after.
     pub(super) charge_function: u32,
     /// `() -> ()`: records a stack overflow and traps.
     pub(super) overflow_function: u32,
+    /// The maximum of memory 0 in pages, after the clamp to the limit.
+    pub(super) memory_maximum: u64,
     pub(super) stack_limit: u32,
     pub(super) costs: &'a OperatorCosts,
+    pub(super) types: TypesRef<'a>,
 }
 
 /// The stack-height cost of a function.
@@ -138,7 +234,7 @@ fn operator_cost(op: &Operator<'_>, c: &OperatorCosts) -> u64 {
 }
 
 /// Float arithmetic, comparisons and conversions (not bit moves).
-fn is_float(op: &Operator<'_>) -> bool {
+pub(super) fn is_float(op: &Operator<'_>) -> bool {
     use Operator::*;
     matches!(
         op,
@@ -206,7 +302,7 @@ fn is_float(op: &Operator<'_>) -> bool {
 }
 
 /// The NaN-producing operators and the type of their result.
-fn nan_result(op: &Operator<'_>) -> Option<ValType> {
+pub(super) fn nan_result(op: &Operator<'_>) -> Option<ValType> {
     use Operator::*;
     match op {
         F32Add | F32Sub | F32Mul | F32Div | F32Sqrt | F32Min | F32Max | F32Ceil | F32Floor
@@ -230,197 +326,399 @@ fn dynamic_cost(op: &Operator<'_>, c: &OperatorCosts) -> Option<u64> {
     Some(cost.min(OperatorCosts::MAX_COST))
 }
 
-/// Whether the operator ends a basic block (the next one starts after it).
-fn ends_block(op: &Operator<'_>) -> bool {
-    use Operator::*;
-    matches!(
-        op,
-        Block { .. }
-            | Loop { .. }
-            | If { .. }
-            | Else
-            | End
-            | Br { .. }
-            | BrIf { .. }
-            | BrTable { .. }
-            | Return
-            | Unreachable
-    )
-}
-
 type Error = reencode::Error<std::convert::Infallible>;
 
-/// Emits the static gas charge of `cost` (nothing for 0). The new value is
-/// kept in the i64 scratch local for the test, which is cheaper than reading
-/// the global again on interpreters.
-fn charge(f: &mut Function, plan: &Plan<'_>, cost: u64, scratch_i64: u32) {
-    if cost == 0 {
-        return;
-    }
-    let cost = i64::try_from(cost).unwrap_or(i64::MAX);
-    f.instruction(&Instruction::GlobalGet(plan.gas_global));
-    f.instruction(&Instruction::I64Const(cost));
-    f.instruction(&Instruction::I64Sub);
-    f.instruction(&Instruction::LocalTee(scratch_i64));
-    f.instruction(&Instruction::GlobalSet(plan.gas_global));
-    f.instruction(&Instruction::LocalGet(scratch_i64));
+fn i64_const(value: u64) -> Instruction<'static> {
+    Instruction::I64Const(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+/// Records exhaustion in the gas global and traps.
+fn exhaust(f: &mut Function, gas_global: u32) {
+    f.instruction(&Instruction::I64Const(-1));
+    f.instruction(&Instruction::GlobalSet(gas_global));
+    f.instruction(&Instruction::Unreachable);
+}
+
+/// Traps as exhausted if the value on the stack is below zero.
+fn trap_if_negative(f: &mut Function, gas_global: u32) {
     f.instruction(&Instruction::I64Const(0));
     f.instruction(&Instruction::I64LtS);
     f.instruction(&Instruction::If(BlockType::Empty));
-    f.instruction(&Instruction::Unreachable);
+    exhaust(f, gas_global);
     f.instruction(&Instruction::End);
 }
 
-/// The body of the `(i64) -> ()` charge helper.
+/// The instrumentation's locals of one function, after its own.
+struct Scratch {
+    /// The function's copy of the gas counter.
+    gas: u32,
+    /// The stack height at entry.
+    height: u32,
+    /// The size operand of a per-unit charge.
+    size: u32,
+    /// `memory.grow`'s result.
+    grown: u32,
+    f32: u32,
+    f64: u32,
+}
+
+/// Emits the code of one body, the analyses done.
+struct Emitter<'a, 'p> {
+    f: Function,
+    plan: &'a Plan<'p>,
+    scratch: Scratch,
+    /// How many of the guest's blocks are open around the code emitted:
+    /// the body's wrapper block is at this relative depth, and the block
+    /// that leads to the "exhausted" trap one further out.
+    depth: u32,
+}
+
+impl Emitter<'_, '_> {
+    fn op(&mut self, instruction: &Instruction<'_>) {
+        self.f.instruction(instruction);
+    }
+
+    /// Subtracts `amount` from the local counter; with `check`, then traps
+    /// when it is below `-slack`, by a branch to the end of the body (a
+    /// branch not taken costs less than jumping over an inline trap).
+    fn charge(&mut self, amount: u64, check: bool, slack: u64) {
+        if !check {
+            self.add(amount, false);
+            return;
+        }
+        self.op(&Instruction::LocalGet(self.scratch.gas));
+        if amount > 0 {
+            self.op(&i64_const(amount));
+            self.op(&Instruction::I64Sub);
+            self.op(&Instruction::LocalTee(self.scratch.gas));
+        }
+        self.op(&Instruction::I64Const(
+            i64::try_from(slack).map_or(i64::MIN, |s| -s),
+        ));
+        self.op(&Instruction::I64LtS);
+        self.op(&Instruction::BrIf(self.depth + 1));
+    }
+
+    /// Subtracts `amount` from the local counter, or adds it back (`refund`).
+    fn add(&mut self, amount: u64, refund: bool) {
+        if amount == 0 {
+            return;
+        }
+        self.op(&Instruction::LocalGet(self.scratch.gas));
+        self.op(&i64_const(amount));
+        self.op(&if refund {
+            Instruction::I64Add
+        } else {
+            Instruction::I64Sub
+        });
+        self.op(&Instruction::LocalSet(self.scratch.gas));
+    }
+
+    /// Writes the local counter to the global (before a call or return).
+    fn store_gas(&mut self) {
+        self.op(&Instruction::LocalGet(self.scratch.gas));
+        self.op(&Instruction::GlobalSet(self.plan.gas_global));
+    }
+
+    /// Reads the global counter into the local (at entry, after a call).
+    fn load_gas(&mut self) {
+        self.op(&Instruction::GlobalGet(self.plan.gas_global));
+        self.op(&Instruction::LocalSet(self.scratch.gas));
+    }
+
+    /// Charges `per_unit` times the size on top of the stack (an `i32`,
+    /// also kept in the `size` scratch local), through the helper.
+    fn charge_size(&mut self, per_unit: u64) {
+        if per_unit == 0 {
+            return;
+        }
+        self.op(&Instruction::LocalGet(self.scratch.gas));
+        self.op(&Instruction::LocalGet(self.scratch.size));
+        self.op(&Instruction::I64ExtendI32U);
+        self.op(&i64_const(per_unit));
+        self.op(&Instruction::I64Mul);
+        self.op(&Instruction::Call(self.plan.charge_function));
+        self.op(&Instruction::LocalSet(self.scratch.gas));
+    }
+
+    /// `select(x, NaN, x >= -inf)` after an operator whose result is `x`:
+    /// the comparison is false exactly for NaN, and compiles to one branch
+    /// where `x != x` needs two.
+    fn canonicalise(&mut self, ty: ValType) {
+        if ty == ValType::F32 {
+            self.op(&Instruction::LocalTee(self.scratch.f32));
+            self.op(&Instruction::F32Const(Ieee32::new(CANONICAL_NAN_F32)));
+            self.op(&Instruction::LocalGet(self.scratch.f32));
+            self.op(&Instruction::F32Const(Ieee32::new(
+                f32::NEG_INFINITY.to_bits(),
+            )));
+            self.op(&Instruction::F32Ge);
+        } else {
+            self.op(&Instruction::LocalTee(self.scratch.f64));
+            self.op(&Instruction::F64Const(Ieee64::new(CANONICAL_NAN_F64)));
+            self.op(&Instruction::LocalGet(self.scratch.f64));
+            self.op(&Instruction::F64Const(Ieee64::new(
+                f64::NEG_INFINITY.to_bits(),
+            )));
+            self.op(&Instruction::F64Ge);
+        }
+        self.op(&Instruction::Select);
+    }
+
+    /// At entry: traps as a stack overflow if adding the frame's `cost` to
+    /// the stack height passes the limit; unless the function is a `leaf`,
+    /// keeps the height in the `height` local and adds the cost.
+    fn push_frame(&mut self, cost: u32, leaf: bool) {
+        let plan = self.plan;
+        self.op(&Instruction::GlobalGet(plan.stack_global));
+        if !leaf {
+            self.op(&Instruction::LocalTee(self.scratch.height));
+        }
+        // height + cost > limit, as height > limit - cost (no overflow).
+        match plan.stack_limit.checked_sub(cost) {
+            Some(headroom) => {
+                self.op(&Instruction::I32Const(
+                    i32::try_from(headroom).unwrap_or(i32::MAX),
+                ));
+                self.op(&Instruction::I32GtU);
+            }
+            None => {
+                self.op(&Instruction::Drop);
+                self.op(&Instruction::I32Const(1));
+            }
+        }
+        self.op(&Instruction::If(BlockType::Empty));
+        self.op(&Instruction::Call(plan.overflow_function));
+        self.op(&Instruction::End);
+        if !leaf {
+            self.op(&Instruction::LocalGet(self.scratch.height));
+            self.op(&Instruction::I32Const(
+                i32::try_from(cost).unwrap_or(i32::MAX),
+            ));
+            self.op(&Instruction::I32Add);
+            self.op(&Instruction::GlobalSet(plan.stack_global));
+        }
+    }
+
+    /// At return: puts the stack height back as it was at entry.
+    fn pop_frame(&mut self) {
+        self.op(&Instruction::LocalGet(self.scratch.height));
+        self.op(&Instruction::GlobalSet(self.plan.stack_global));
+    }
+}
+
+/// The body of the `(i64 counter, i64 amount) -> i64` per-unit charge
+/// helper: traps as exhausted if the counter is already below zero (so a
+/// large amount cannot push it out of the exhaustion range) or ends below
+/// zero; returns the new counter.
 pub(super) fn charge_helper(gas_global: u32) -> Function {
     let mut f = Function::new([]);
-    f.instruction(&Instruction::GlobalGet(gas_global));
     f.instruction(&Instruction::LocalGet(0));
+    trap_if_negative(&mut f, gas_global);
+    f.instruction(&Instruction::LocalGet(0));
+    f.instruction(&Instruction::LocalGet(1));
     f.instruction(&Instruction::I64Sub);
-    f.instruction(&Instruction::GlobalSet(gas_global));
-    f.instruction(&Instruction::GlobalGet(gas_global));
-    f.instruction(&Instruction::I64Const(0));
-    f.instruction(&Instruction::I64LtS);
-    f.instruction(&Instruction::If(BlockType::Empty));
-    f.instruction(&Instruction::Unreachable);
-    f.instruction(&Instruction::End);
+    f.instruction(&Instruction::LocalTee(0));
+    trap_if_negative(&mut f, gas_global);
+    f.instruction(&Instruction::LocalGet(0));
     f.instruction(&Instruction::End);
     f
 }
 
-/// The body of the `() -> ()` stack-overflow helper: moves the gas counter
-/// into the stack-overflow range (see `GasCounter`) and traps.
+/// The body of the `() -> ()` stack-overflow helper: writes the
+/// stack-overflow marker into the gas counter (see `GasCounter`) and traps.
 pub(super) fn overflow_helper(gas_global: u32) -> Function {
     let mut f = Function::new([]);
-    f.instruction(&Instruction::GlobalGet(gas_global));
     f.instruction(&Instruction::I64Const(i64::MIN));
-    f.instruction(&Instruction::I64Add);
     f.instruction(&Instruction::GlobalSet(gas_global));
     f.instruction(&Instruction::Unreachable);
     f.instruction(&Instruction::End);
     f
+}
+
+/// What the rewrite knows of one function body.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct BodyShape {
+    /// Its locals and operand stack.
+    pub(super) info: FunctionInfo,
+    /// The block type of its results (`[] -> results`).
+    pub(super) wrapper: BlockType,
+    /// How many results it has.
+    pub(super) results: usize,
 }
 
 /// Instruments one function body.
-///
-/// `wrapper` is the block type of the function's results (`[] -> results`).
 pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
     reencoder: &mut R,
     plan: &Plan<'_>,
     body: &FunctionBody<'_>,
-    info: FunctionInfo,
-    wrapper: BlockType,
+    shape: BodyShape,
 ) -> Result<Function, Error> {
+    let BodyShape {
+        info,
+        wrapper,
+        results,
+    } = shape;
     let mut locals = Vec::new();
     for group in body.get_locals_reader()? {
         let (count, ty) = group?;
         locals.push((count, reencoder.val_type(ty)?));
     }
-    // Scratch locals after the function's own: i32 size, f32, f64, i64 gas.
-    let scratch_i32 = info.locals;
-    let scratch_f32 = info.locals + 1;
-    let scratch_f64 = info.locals + 2;
-    let scratch_i64 = info.locals + 3;
-    locals.push((1, ValType::I32));
-    locals.push((1, ValType::F32));
-    locals.push((1, ValType::F64));
-    locals.push((1, ValType::I64));
-    let mut f = Function::new(locals);
-
     let mut ops = Vec::new();
     let mut reader = body.get_operators_reader()?;
     while !reader.eof() {
         ops.push(reader.read()?);
     }
-    // Basic-block costs: the cost of the block starting at op i.
-    let mut block_cost = vec![0u64; ops.len() + 1];
-    let mut start = 0;
-    for (i, op) in ops.iter().enumerate() {
-        block_cost[start] = block_cost[start].saturating_add(operator_cost(op, plan.costs));
-        if ends_block(op) {
-            start = i + 1;
-        }
-    }
+    let costs: Vec<u64> = ops.iter().map(|op| operator_cost(op, plan.costs)).collect();
+    // A leaf makes no call: it only checks the stack height, it does not
+    // need to raise it (no frame can be pushed above it).
+    let leaf = !ops
+        .iter()
+        .any(|op| matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }));
+    let placement = charge_sites::place(&ops, &costs, results);
+    let canonicalised = nan_flow::canonicalised(plan.types, &ops, info.locals, results);
 
-    charge(&mut f, plan, block_cost[0], scratch_i64);
-    let cost = i32::try_from(stack_cost(info)).unwrap_or(i32::MAX);
-    f.instruction(&Instruction::GlobalGet(plan.stack_global));
-    f.instruction(&Instruction::I32Const(cost));
-    f.instruction(&Instruction::I32Add);
-    f.instruction(&Instruction::GlobalSet(plan.stack_global));
-    f.instruction(&Instruction::GlobalGet(plan.stack_global));
-    f.instruction(&Instruction::I32Const(
-        i32::try_from(plan.stack_limit).unwrap_or(i32::MAX),
-    ));
-    f.instruction(&Instruction::I32GtU);
-    f.instruction(&Instruction::If(BlockType::Empty));
-    f.instruction(&Instruction::Call(plan.overflow_function));
-    f.instruction(&Instruction::End);
-    f.instruction(&Instruction::Block(wrapper));
+    // Scratch locals after the function's own, only those it needs.
+    let mut next = info.locals;
+    let mut scratch_local = |ty: ValType, needed: bool| {
+        if needed {
+            locals.push((1, ty));
+            next += 1;
+            next - 1
+        } else {
+            u32::MAX
+        }
+    };
+    let needs_nan = |wanted: ValType| {
+        ops.iter()
+            .zip(&canonicalised)
+            .any(|(op, c)| *c && nan_result(op) == Some(wanted))
+    };
+    let scratch = Scratch {
+        gas: scratch_local(ValType::I64, true),
+        height: scratch_local(ValType::I32, !leaf),
+        size: scratch_local(
+            ValType::I32,
+            ops.iter().any(|op| dynamic_cost(op, plan.costs).is_some()),
+        ),
+        grown: scratch_local(
+            ValType::I32,
+            ops.iter()
+                .any(|op| matches!(op, Operator::MemoryGrow { .. })),
+        ),
+        f32: scratch_local(ValType::F32, needs_nan(ValType::F32)),
+        f64: scratch_local(ValType::F64, needs_nan(ValType::F64)),
+    };
+    let mut e = Emitter {
+        f: Function::new(locals),
+        plan,
+        scratch,
+        depth: 0,
+    };
+
+    e.push_frame(stack_cost(info), leaf);
+    e.op(&Instruction::GlobalGet(plan.gas_global));
+    if placement.entry_check {
+        e.op(&Instruction::LocalTee(e.scratch.gas));
+        trap_if_negative(&mut e.f, plan.gas_global);
+        e.op(&Instruction::LocalGet(e.scratch.gas));
+    }
+    if placement.entry > 0 {
+        e.op(&i64_const(placement.entry));
+        e.op(&Instruction::I64Sub);
+    }
+    e.op(&Instruction::LocalSet(e.scratch.gas));
+    // The body: `block $exhausted (block $wrapper BODY) EXIT return end
+    // TRAP`, where checks branch to `$exhausted`, whose end traps.
+    e.op(&Instruction::Block(BlockType::Empty));
+    e.op(&Instruction::Block(wrapper));
 
     let last = ops.len().saturating_sub(1);
-    let mut depth: u32 = 0;
     for (i, op) in ops.into_iter().enumerate() {
         if i == last {
-            // The function's own `end`: close the wrapper, pop the frame.
-            f.instruction(&Instruction::End);
-            f.instruction(&Instruction::GlobalGet(plan.stack_global));
-            f.instruction(&Instruction::I32Const(cost));
-            f.instruction(&Instruction::I32Sub);
-            f.instruction(&Instruction::GlobalSet(plan.stack_global));
-            f.instruction(&Instruction::End);
+            // The function's own `end`: close the wrapper, check the
+            // counter, hand it back, pop the frame, return; then the trap.
+            e.op(&Instruction::End);
+            e.op(&Instruction::LocalGet(e.scratch.gas));
+            e.op(&Instruction::I64Const(0));
+            e.op(&Instruction::I64LtS);
+            e.op(&Instruction::BrIf(0));
+            e.store_gas();
+            if !leaf {
+                e.pop_frame();
+            }
+            e.op(&Instruction::Return);
+            e.op(&Instruction::End);
+            exhaust(&mut e.f, plan.gas_global);
+            e.op(&Instruction::End);
             break;
         }
-        if let Some(per_unit) = dynamic_cost(&op, plan.costs) {
-            f.instruction(&Instruction::LocalTee(scratch_i32));
-            f.instruction(&Instruction::LocalGet(scratch_i32));
-            f.instruction(&Instruction::I64ExtendI32U);
-            f.instruction(&Instruction::I64Const(
-                i64::try_from(per_unit).unwrap_or(i64::MAX),
-            ));
-            f.instruction(&Instruction::I64Mul);
-            f.instruction(&Instruction::Call(plan.charge_function));
-        }
-        let nan = nan_result(&op);
-        let ends = ends_block(&op);
         match &op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => depth += 1,
-            Operator::End => depth = depth.saturating_sub(1),
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => e.depth += 1,
+            Operator::End => e.depth = e.depth.saturating_sub(1),
             _ => {}
         }
-        if matches!(op, Operator::Return) {
-            f.instruction(&Instruction::Br(depth));
-        } else {
-            f.instruction(&reencoder.instruction(op)?);
-        }
-        match nan {
-            // `select(x, NaN, x >= -inf)`: the comparison is false exactly
-            // for NaN, and compiles to one branch where `x != x` needs two.
-            Some(ValType::F32) => {
-                f.instruction(&Instruction::LocalTee(scratch_f32));
-                f.instruction(&Instruction::F32Const(Ieee32::new(CANONICAL_NAN_F32)));
-                f.instruction(&Instruction::LocalGet(scratch_f32));
-                f.instruction(&Instruction::F32Const(Ieee32::new(
-                    f32::NEG_INFINITY.to_bits(),
-                )));
-                f.instruction(&Instruction::F32Ge);
-                f.instruction(&Instruction::Select);
+        match &op {
+            Operator::Return => e.op(&Instruction::Br(e.depth)),
+            Operator::Call { .. } | Operator::CallIndirect { .. } => {
+                e.store_gas();
+                e.op(&reencoder.instruction(op)?);
+                e.load_gas();
             }
-            Some(_) => {
-                f.instruction(&Instruction::LocalTee(scratch_f64));
-                f.instruction(&Instruction::F64Const(Ieee64::new(CANONICAL_NAN_F64)));
-                f.instruction(&Instruction::LocalGet(scratch_f64));
-                f.instruction(&Instruction::F64Const(Ieee64::new(
-                    f64::NEG_INFINITY.to_bits(),
-                )));
-                f.instruction(&Instruction::F64Ge);
-                f.instruction(&Instruction::Select);
+            Operator::BrIf { relative_depth } if placement.refund[i] > 0 => {
+                // Taken, the branch gives back the costs it skips.
+                e.op(&Instruction::If(BlockType::Empty));
+                e.add(placement.refund[i], true);
+                e.op(&Instruction::Br(relative_depth + 1));
+                e.op(&Instruction::End);
             }
-            None => {}
+            Operator::MemoryGrow { .. } => {
+                // A grow past the maximum returns -1 without reaching the
+                // engine (wasmi 2 grows the host stack on every failed grow),
+                // and costs its base only; pages are charged once added.
+                e.op(&Instruction::LocalSet(e.scratch.size));
+                e.op(&Instruction::MemorySize(0));
+                e.op(&Instruction::I64ExtendI32U);
+                e.op(&Instruction::LocalGet(e.scratch.size));
+                e.op(&Instruction::I64ExtendI32U);
+                e.op(&Instruction::I64Add);
+                e.op(&i64_const(plan.memory_maximum));
+                e.op(&Instruction::I64GtU);
+                e.op(&Instruction::If(BlockType::Result(ValType::I32)));
+                e.op(&Instruction::I32Const(-1));
+                e.op(&Instruction::Else);
+                e.op(&Instruction::LocalGet(e.scratch.size));
+                e.op(&reencoder.instruction(op)?);
+                e.op(&Instruction::LocalTee(e.scratch.grown));
+                e.op(&Instruction::I32Const(-1));
+                e.op(&Instruction::I32Ne);
+                e.op(&Instruction::If(BlockType::Empty));
+                e.charge_size(plan.costs.memory_grow_page.min(OperatorCosts::MAX_COST));
+                e.op(&Instruction::End);
+                e.op(&Instruction::LocalGet(e.scratch.grown));
+                e.op(&Instruction::End);
+            }
+            _ => {
+                if let Some(per_unit) = dynamic_cost(&op, plan.costs) {
+                    e.op(&Instruction::LocalTee(e.scratch.size));
+                    e.charge_size(per_unit);
+                }
+                e.op(&reencoder.instruction(op.clone())?);
+                if canonicalised[i] {
+                    if let Some(ty) = nan_result(&op) {
+                        e.canonicalise(ty);
+                    }
+                }
+            }
         }
-        if ends {
-            charge(&mut f, plan, block_cost[i + 1], scratch_i64);
+        if let Some(Site {
+            amount,
+            check,
+            slack,
+        }) = placement.after[i]
+        {
+            e.charge(amount, check, slack);
         }
     }
-    Ok(f)
+    Ok(e.f)
 }

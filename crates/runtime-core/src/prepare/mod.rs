@@ -9,9 +9,11 @@
 //! [`PreparedModule`], is what every backend compiles, so every backend runs
 //! the very same bytes.
 
+mod charge_sites;
 mod features;
 mod imports;
 mod instrument;
+mod nan_flow;
 mod rewrite;
 mod static_limits;
 
@@ -31,7 +33,11 @@ use crate::value::{FuncSig, WasmValue};
 
 /// The version of the preparation pipeline; part of the cache key. Bump it
 /// whenever preparation produces other bytes for the same input.
-pub const PREPARATION_VERSION: u32 = 6;
+///
+/// 7: ABI 1.1 metering — the gas counter in a local checked at loop
+/// headers, calls and returns, fewer charge sites, NaN canonicalisation only
+/// where bits can be observed, `memory.grow` charged per page added.
+pub const PREPARATION_VERSION: u32 = 7;
 
 /// A module ready for every backend: validated, limited and rewritten once.
 #[derive(Clone, Debug)]

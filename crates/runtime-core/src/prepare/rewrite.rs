@@ -18,8 +18,9 @@
 //!   every other call;
 //! * every function body is instrumented ([`super::instrument`]): gas, stack
 //!   height, NaN canonicalisation. Two globals (the gas counter, exported,
-//!   and the stack height), two helper functions and their types are
-//!   appended, so no existing index moves.
+//!   and the stack height), two helper functions (the per-unit gas charge
+//!   and the stack overflow) and their types are appended, so no existing
+//!   index moves.
 
 use std::collections::HashMap;
 
@@ -35,6 +36,9 @@ use super::instrument::{self, Plan};
 use crate::error::{Rejection, RejectionKind};
 use crate::gas::GasSchedule;
 use crate::limits::ModuleLimits;
+
+/// The pages of a full 32-bit memory.
+const WASM32_MAX_PAGES: u64 = 1 << 16;
 
 /// The export name the start function gets, unless a module already uses it.
 const START_EXPORT: &str = "__runtime_start";
@@ -134,6 +138,9 @@ struct Shape {
     imported_functions: u32,
     defined_functions: u32,
     globals: u32,
+    /// The declared maximum of memory 0, in pages (`None`: none declared, or
+    /// no memory).
+    memory_maximum: Option<u64>,
 }
 
 fn shape(wasm: &[u8]) -> Result<Shape, Rejection> {
@@ -158,6 +165,11 @@ fn shape(wasm: &[u8]) -> Result<Shape, Rejection> {
             }
             Payload::FunctionSection(reader) => shape.defined_functions = reader.count(),
             Payload::GlobalSection(reader) => shape.globals = reader.count(),
+            Payload::MemorySection(reader) => {
+                if let Some(memory) = reader.into_iter().next() {
+                    shape.memory_maximum = memory.map_err(failed)?.maximum;
+                }
+            }
             _ => {}
         }
     }
@@ -194,15 +206,24 @@ pub(super) fn rewrite(
         stack_global: shape.globals + 1,
         charge_function: shape.imported_functions + shape.defined_functions,
         overflow_function: shape.imported_functions + shape.defined_functions + 1,
+        // What the clamp below leaves, and never past the 32-bit space.
+        memory_maximum: shape
+            .memory_maximum
+            .map_or(reencoder.max_memory_pages, |m| {
+                m.min(reencoder.max_memory_pages)
+            })
+            .min(WASM32_MAX_PAGES),
         stack_limit: limits.max_stack_height.min(ModuleLimits::MAX_STACK_HEIGHT),
         costs: &schedule.operators,
+        types: validated.types.as_ref(),
     };
     let charge_type = shape.type_count;
     let overflow_type = shape.type_count + 1;
     // Wrapper block types for functions with several results: [] -> results.
-    let types = validated.types.as_ref();
+    let types = plan.types;
     let mut extra_types: Vec<Vec<ValType>> = Vec::new();
     let mut wrapper_types: HashMap<Vec<ValType>, u32> = HashMap::new();
+    // Per defined function: its wrapper block type and its result count.
     let mut wrappers = Vec::with_capacity(shape.defined_functions as usize);
     for i in 0..shape.defined_functions {
         let ty = types[types.core_function_at(shape.imported_functions + i)].unwrap_func();
@@ -212,7 +233,8 @@ pub(super) fn rewrite(
             .map(|t| reencoder.val_type(*t))
             .collect::<Result<_, _>>()
             .map_err(failed)?;
-        wrappers.push(match results.as_slice() {
+        let count = results.len();
+        let wrapper = match results.as_slice() {
             [] => BlockType::Empty,
             [one] => BlockType::Result(*one),
             _ => {
@@ -223,7 +245,8 @@ pub(super) fn rewrite(
                 });
                 BlockType::FunctionType(index)
             }
-        });
+        };
+        wrappers.push((wrapper, count));
     }
 
     let mut module = wasm_encoder::Module::new();
@@ -265,8 +288,13 @@ pub(super) fn rewrite(
                 .get(function_index)
                 .copied()
                 .ok_or_else(|| failed("more bodies than validated functions"))?;
-            let wrapper = wrappers[function_index];
-            let f = instrument::instrument_body(&mut reencoder, &plan, body, info, wrapper)
+            let (wrapper, results) = wrappers[function_index];
+            let shape_of = instrument::BodyShape {
+                info,
+                wrapper,
+                results,
+            };
+            let f = instrument::instrument_body(&mut reencoder, &plan, body, shape_of)
                 .map_err(failed)?;
             function_index += 1;
             let section = code.get_or_insert_with(CodeSection::new);
@@ -305,7 +333,9 @@ pub(super) fn rewrite(
                     .parse_type_section(&mut section, reader)
                     .map_err(failed)?;
                 if instrumented {
-                    section.ty().function([ValType::I64], []);
+                    section
+                        .ty()
+                        .function([ValType::I64, ValType::I64], [ValType::I64]);
                     section.ty().function([], []);
                     for results in &extra_types {
                         section.ty().function([], results.iter().copied());
