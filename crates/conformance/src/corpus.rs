@@ -17,9 +17,11 @@ use crate::runner::{Invocation, guest_bytes};
 mod adversarial;
 mod apps;
 mod determinism;
+mod hostile;
 use adversarial::adversarial_cases;
 use apps::app_cases;
 use determinism::determinism_cases;
+use hostile::hostile_cases;
 
 /// Where a case's module comes from.
 #[derive(Clone, Debug)]
@@ -165,6 +167,7 @@ pub fn cases(s: &GasSchedule) -> Vec<Case> {
     cases.extend(determinism_cases(s, &base));
     cases.extend(app_cases(s, &base));
     cases.extend(adversarial_cases(s, &base));
+    cases.extend(hostile_cases(s, &base));
     cases
 }
 

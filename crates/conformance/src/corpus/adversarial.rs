@@ -10,7 +10,7 @@
 //! count of `u32::MAX`) are generated here with `wasm-encoder`.
 
 use host_abi::HostFunction;
-use runtime::{Event, FRAME_OVERHEAD, GasSchedule, Limits};
+use runtime::{Event, GasSchedule, Limits};
 use wasm_encoder::{
     CodeSection, ConstExpr, CustomSection, DataSection, ElementSection, Elements, EntityType,
     ExportKind, ExportSection, Function, FunctionSection, GlobalSection, GlobalType, ImportSection,
@@ -32,9 +32,9 @@ macro_rules! guest {
 
 /// The adversarial cases.
 pub(super) fn adversarial_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
-    let mut cases = bomb_cases(s);
+    let mut cases = bomb_cases();
     cases.extend(memory_and_table_cases(s));
-    cases.extend(loop_and_recursion_cases(s));
+    cases.extend(loop_and_recursion_cases());
     cases.extend(start_cases());
     cases.extend(pointer_cases(s, base));
     cases.extend(utf8_cases());
@@ -490,24 +490,7 @@ fn gen_max_params_recursion() -> Vec<u8> {
     m.finish()
 }
 
-/// The gas a chain of calls uses until the stack overflows: `first` is
-/// entered, then `next` over and over; each is `(entry block gas, stack
-/// cost)`. A function's entry block is charged, then its cost is added and
-/// checked (`height > limit`), as `runtime_core::prepare` instruments it.
-fn gas_to_overflow(limit: u32, first: (u64, u64), next: (u64, u64)) -> u64 {
-    let limit = u64::from(limit);
-    let (mut gas, mut height) = first;
-    while height <= limit {
-        gas += next.0;
-        height += next.1;
-    }
-    gas
-}
-
-fn bomb_cases(s: &GasSchedule) -> Vec<Case> {
-    let o = &s.operators;
-    let f = u64::from(FRAME_OVERHEAD);
-    let limit = Limits::default().module.max_stack_height;
+fn bomb_cases() -> Vec<Case> {
     vec![
         generated("many_functions", gen_many_functions, over("max_functions")),
         generated(
@@ -691,10 +674,7 @@ fn memory_and_table_cases(s: &GasSchedule) -> Vec<Case> {
 // ---------------------------------------------------------------------------
 // Endless loops and recursion
 
-fn loop_and_recursion_cases(s: &GasSchedule) -> Vec<Case> {
-    let o = &s.operators;
-    let f = u64::from(FRAME_OVERHEAD);
-    let limit = Limits::default().module.max_stack_height;
+fn loop_and_recursion_cases() -> Vec<Case> {
     vec![
         wat(
             "spin_br_table",

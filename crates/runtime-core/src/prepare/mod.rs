@@ -9,6 +9,7 @@
 //! [`PreparedModule`], is what every backend compiles, so every backend runs
 //! the very same bytes.
 
+mod code_limits;
 mod features;
 mod imports;
 mod instrument;
@@ -29,7 +30,7 @@ use crate::limits::ModuleLimits;
 
 /// The version of the preparation pipeline; part of the cache key. Bump it
 /// whenever preparation produces other bytes for the same input.
-pub const PREPARATION_VERSION: u32 = 6;
+pub const PREPARATION_VERSION: u32 = 7;
 
 /// The signature of an exported function, as counts of each value type are
 /// not needed: the runtime only calls `[] -> []` exports.
@@ -179,6 +180,12 @@ fn prepare_inner(
             .entered();
     static_limits::check_static_limits(wasm, limits)?;
     let validated = features::validate(wasm)?;
+    let imported_functions = validated
+        .types
+        .as_ref()
+        .function_count()
+        .saturating_sub(validated.functions.len() as u32);
+    code_limits::check_frames(&validated.functions, imported_functions, limits)?;
     let summary = imports::check_imports_and_exports(wasm, &validated.types)?;
     let rewritten = rewrite::rewrite(wasm, limits, schedule, &validated, instrument)?;
     Ok(PreparedModule {
