@@ -1,5 +1,6 @@
 //! Running one guest on several backends and comparing the outcomes.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -27,18 +28,54 @@ pub enum LoadError {
         /// The parser's message.
         message: String,
     },
+    /// The file is longer than the bound it is read under.
+    #[error("{path} is larger than {max} bytes, the most {what} may have")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The bound.
+        max: u64,
+        /// What the file was read as, for the message.
+        what: &'static str,
+    },
 }
 
-/// Reads a guest: a binary module as it is, anything else as WAT.
+/// Reads at most `max + 1` bytes of `path`, so that an endless file
+/// (`/dev/zero`, a FIFO) costs no more: more than `max` is refused.
 ///
 /// # Errors
 ///
-/// [`LoadError`] if the file cannot be read or is neither.
-pub fn load_guest(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+/// [`LoadError::Io`], or [`LoadError::TooLarge`] naming `what`.
+pub fn read_bounded(path: &Path, max: u64, what: &'static str) -> Result<Vec<u8>, LoadError> {
+    let io = |source| LoadError::Io {
         path: path.display().to_string(),
         source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > max {
+        return Err(LoadError::TooLarge {
+            path: path.display().to_string(),
+            max,
+            what,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Reads a guest: a binary module as it is, anything else as WAT. The file
+/// may be at most `max_bytes` long (the module size limit, whether it holds
+/// a binary or text): at most `max_bytes + 1` bytes are read.
+///
+/// # Errors
+///
+/// [`LoadError`] if the file cannot be read, is too large, or is neither.
+pub fn load_guest(path: &Path, max_bytes: u64) -> Result<Vec<u8>, LoadError> {
+    let bytes = read_bounded(path, max_bytes, "a guest file")?;
     guest_bytes(&bytes).map_err(|message| LoadError::Wat {
         path: path.display().to_string(),
         message,
@@ -122,10 +159,16 @@ impl Runners {
     ///
     /// A [`RuntimeError`] (infrastructure) of any backend.
     pub fn run(&self, invocation: &Invocation) -> Result<Vec<BackendOutcome>, RuntimeError> {
-        self.run_with_storage(invocation, |_| {
-            Arc::new(InMemoryStorage::with_entries(invocation.pre_state.clone()))
-        })
-        .map(|runs| runs.into_iter().map(|(o, _)| o).collect())
+        // Each backend's storage is dropped as soon as it has run: big
+        // changes are held once, in the outcome.
+        let mut outcomes = Vec::with_capacity(self.runtimes.len());
+        self.run_each(
+            invocation,
+            |_| Arc::new(InMemoryStorage::with_entries(invocation.pre_state.clone())),
+            false,
+            |outcome, _| outcomes.push(outcome),
+        )?;
+        Ok(outcomes)
     }
 
     /// As [`Runners::run`], but each backend runs over the storage
@@ -140,40 +183,60 @@ impl Runners {
         invocation: &Invocation,
         storage_for: impl Fn(BackendKind) -> Arc<InMemoryStorage>,
     ) -> Result<Vec<(BackendOutcome, Arc<InMemoryStorage>)>, RuntimeError> {
+        let mut outcomes = Vec::with_capacity(self.runtimes.len());
+        self.run_each(invocation, storage_for, true, |outcome, storage| {
+            outcomes.push((outcome, storage));
+        })?;
+        Ok(outcomes)
+    }
+
+    /// Prepares the module once and runs it on every backend in turn, over
+    /// the storage `storage_for(kind)` gives (committed to when `commit` and
+    /// the status is `ok`), handing each outcome and its storage to `each`.
+    fn run_each(
+        &self,
+        invocation: &Invocation,
+        storage_for: impl Fn(BackendKind) -> Arc<InMemoryStorage>,
+        commit: bool,
+        mut each: impl FnMut(BackendOutcome, Arc<InMemoryStorage>),
+    ) -> Result<(), RuntimeError> {
         // Prepared once for every backend (all runtimes share the default
         // schedule); no runtime, nothing to run.
         let Some((_, first)) = self.runtimes.first() else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         let prepared = prepare(
             &invocation.wasm,
             &invocation.module_limits,
             first.schedule(),
         );
-        let mut outcomes = Vec::with_capacity(self.runtimes.len());
         for (kind, runtime) in &self.runtimes {
             let storage = storage_for(*kind);
             let outcome = match &prepared {
                 Ok(prepared) => {
                     let module = runtime.compile(prepared.clone());
                     let shared: Arc<dyn Storage> = storage.clone();
-                    runtime.execute_and_commit(
-                        &module,
-                        &invocation.call,
-                        &invocation.context,
-                        shared,
-                    )?
+                    if commit {
+                        runtime.execute_and_commit(
+                            &module,
+                            &invocation.call,
+                            &invocation.context,
+                            shared,
+                        )?
+                    } else {
+                        runtime.execute(&module, &invocation.call, &invocation.context, shared)?
+                    }
                 }
                 Err(rejection) => Outcome::rejected(rejection.clone()),
             };
-            outcomes.push((
+            each(
                 BackendOutcome {
                     backend: *kind,
                     outcome,
                 },
                 storage,
-            ));
+            );
         }
-        Ok(outcomes)
+        Ok(())
     }
 }
