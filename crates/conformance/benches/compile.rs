@@ -87,7 +87,10 @@ fn cases(limits: &ModuleLimits) -> Vec<Case> {
         .collect();
     for filler in [Shape::Calls, Shape::BrTable] {
         cases.push(Case {
-            name: format!("combined (call_indirects, locals_across_loops, {})", filler.name()),
+            name: format!(
+                "combined (call_indirects, locals_across_loops, {})",
+                filler.name()
+            ),
             wasm: worst_combined(limits, filler),
         });
     }
@@ -152,10 +155,9 @@ fn compile(c: &mut Criterion) {
     let mut prepared_sizes = Vec::new();
     for (c_index, case) in cases.iter().enumerate() {
         let start = Instant::now();
-        let prepared: PreparedModule = runtimes[0]
-            .1
-            .prepare(&case.wasm)
-            .unwrap_or_else(|r| panic!("{}: the worst accepted module is rejected: {r}", case.name));
+        let prepared: PreparedModule = runtimes[0].1.prepare(&case.wasm).unwrap_or_else(|r| {
+            panic!("{}: the worst accepted module is rejected: {r}", case.name)
+        });
         let prepare_time = start.elapsed();
         prepared_sizes.push((case.wasm.len(), prepared.code().len(), prepare_time));
         // Every engine compiles it and runs its main to `ok`.
@@ -266,7 +268,11 @@ fn summarize(
     let (mut worst_wall, mut worst_cpu) = (Duration::ZERO, Duration::ZERO);
     for (c, case) in cases.iter().enumerate() {
         let (bytes, prepared, prepare) = sizes[c];
-        let mut row = format!("| {} | {bytes} | {prepared} | {:.3} |", case.name, s(prepare));
+        let mut row = format!(
+            "| {} | {bytes} | {prepared} | {:.3} |",
+            case.name,
+            s(prepare)
+        );
         let mut met = true;
         for e in 0..engines.len() {
             match timings.get(&(c, e)).and_then(|b| medians(b)) {

@@ -20,8 +20,8 @@
 use runtime::{GasSchedule, ModuleLimits, prepare};
 use wasm_encoder::{
     BlockType, CodeSection, ConstExpr, ElementSection, Elements, ExportKind, ExportSection,
-    Function, FunctionSection, GlobalSection, GlobalType, Instruction, MemArg, MemArgTarget, MemorySection,
-    MemoryType, Module, RefType, TableSection, TableType, TypeSection, ValType,
+    Function, FunctionSection, GlobalSection, GlobalType, Instruction, MemArg, MemArgTarget,
+    MemorySection, MemoryType, Module, RefType, TableSection, TableType, TypeSection, ValType,
 };
 
 /// A hostile shape of function body, sized by `n` (documented per variant).

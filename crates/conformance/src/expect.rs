@@ -38,7 +38,9 @@ pub struct Expect {
 /// The SHA-256 of storage changes in order: per change, the key's length
 /// (u64, little-endian) and bytes, then `0` for a removal or `1`, the
 /// value's length and bytes.
-pub fn changes_sha256<'a>(changes: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>) -> [u8; 32] {
+pub fn changes_sha256<'a>(
+    changes: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>,
+) -> [u8; 32] {
     let mut h = Sha256::new();
     for (key, value) in changes {
         h.update((key.len() as u64).to_le_bytes());

@@ -183,8 +183,8 @@ fn run(args: RunArgs) -> Result<ExitCode, Usage> {
     // At most the module size limit (+ 1 byte to tell) is read: an endless
     // file such as /dev/zero is refused, not read forever.
     let module_limits = ModuleLimits::default();
-    let wasm = load_guest(&args.guest, module_limits.max_module_size)
-        .map_err(|e| Usage(e.to_string()))?;
+    let wasm =
+        load_guest(&args.guest, module_limits.max_module_size).map_err(|e| Usage(e.to_string()))?;
     // Likewise the input: no guest can take more than one register holds.
     let input = match (&args.input_hex, &args.input_file) {
         (Some(h), _) => hex::decode(h).map_err(|e| Usage(format!("--input-hex: {e}")))?,

@@ -74,10 +74,10 @@ fn write_outcome_json(out: &mut dyn Write, backend: &str, outcome: &Outcome) -> 
     out.write_all(b",\"error\":")?;
     small(
         out,
-        &outcome
-            .error
-            .as_ref()
-            .map_or(Value::Null, |e| json!({"kind": e.kind_name(), "message": e.message()})),
+        &outcome.error.as_ref().map_or(
+            Value::Null,
+            |e| json!({"kind": e.kind_name(), "message": e.message()}),
+        ),
     )?;
     out.write_all(b",\"return_hex\":")?;
     write_hex(out, &outcome.return_data)?;
@@ -212,10 +212,78 @@ pub fn render<const N: usize>(rows: &[[String; N]]) -> String {
                 line.push_str("  ");
             }
             line.push_str(cell);
-            line.extend(std::iter::repeat_n(' ', w.saturating_sub(cell.chars().count())));
+            line.extend(std::iter::repeat_n(
+                ' ',
+                w.saturating_sub(cell.chars().count()),
+            ));
         }
         text.push_str(line.trim_end());
         text.push('\n');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::{Invocation, Runners, guest_bytes};
+    use runtime::BackendKind;
+
+    /// The streamed object is the very bytes of the tree's serialisation,
+    /// for every kind of field: logs, events, set and removed keys, errors
+    /// with quotes to escape, a missing digest.
+    #[test]
+    fn streamed_json_is_the_tree_json() {
+        let runners = Runners::new(&BackendKind::compiled_in()).unwrap();
+        let guests = [
+            (
+                include_str!("../guests/counter.wat"),
+                "increment",
+                Vec::new(),
+            ),
+            (
+                include_str!("../guests/storage.wat"),
+                "remove",
+                vec![(b"k".to_vec(), b"v".to_vec())],
+            ),
+            (
+                include_str!("../guests/logs_events.wat"),
+                "panic",
+                Vec::new(),
+            ),
+            (
+                r#"(module (func (export "main") unreachable))"#,
+                "main",
+                Vec::new(),
+            ),
+            (r#"(module (func (export "main")))"#, "nope", Vec::new()),
+        ];
+        for (wat, call, pre_state) in guests {
+            let invocation = Invocation {
+                wasm: guest_bytes(wat.as_bytes()).unwrap(),
+                call: call.into(),
+                pre_state,
+                ..Invocation::default()
+            };
+            let outcomes = runners.run(&invocation).unwrap();
+            let mut streamed = Vec::new();
+            write_run_json(&mut streamed, &outcomes).unwrap();
+            assert_eq!(
+                String::from_utf8(streamed).unwrap(),
+                run_json(&outcomes).to_string(),
+                "{call}"
+            );
+        }
+    }
+
+    /// A cell wider than `format!` can pad (65 535) renders.
+    #[test]
+    fn render_pads_any_width() {
+        let wide = "x".repeat(70_000);
+        let text = render(&[[wide.clone(), "b".into()], ["a".into(), "c".into()]]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], format!("{wide}  b"));
+        assert_eq!(lines[1].len(), wide.len() + 3);
+        assert!(lines[1].starts_with('a') && lines[1].ends_with('c'));
+    }
 }

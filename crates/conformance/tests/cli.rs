@@ -209,7 +209,7 @@ fn suite_passes_and_reports_every_case() {
 /// A fresh directory for one test's files.
 fn scratch(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("conformance-cli-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(&dir).expect("the temporary directory is writable");
     dir
 }
 
@@ -299,16 +299,16 @@ fn conformance_within(args: &[&str], limit: std::time::Duration) -> Output {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .expect("the conformance binary runs");
     let start = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    while child.try_wait().expect("waiting works").is_none() {
         if start.elapsed() > limit {
-            child.kill().unwrap();
+            child.kill().expect("the child can be killed");
             panic!("{args:?} still running after {limit:?}");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    child.wait_with_output().unwrap()
+    child.wait_with_output().expect("the output can be read")
 }
 
 /// Finding 10: `conformance run /dev/zero --call main` read without bound
@@ -455,10 +455,10 @@ fn big_outcomes_stream_in_bounded_memory() {
     assert_eq!(run.outcomes.len(), 3);
     for o in &run.outcomes {
         assert_eq!(o.status, "ok");
-        assert_eq!(o.return_hex.0, 2 * 64 << 20);
+        assert_eq!(o.return_hex.0, 2 * (64 << 20));
         assert_eq!(o.changes.len(), 15);
         assert_eq!(o.changes[14].key_hex, "0e");
-        assert!(o.changes.iter().all(|c| c.value_hex.0 == 2 * 4 << 20));
+        assert!(o.changes.iter().all(|c| c.value_hex.0 == 2 * (4 << 20)));
         assert_eq!(o.digest, run.outcomes[0].digest);
     }
 }

@@ -52,3 +52,46 @@ fn endless_loop_times_out_on_every_backend() {
         assert!(elapsed < Duration::from_secs(10), "{kind}: {elapsed:?}");
     }
 }
+
+/// Issue 12, finding 5: a loop whose time goes to host calls (a `sha256` of
+/// 64 KiB per iteration). wasmi checked its deadline once per fuel slice,
+/// hundreds of thousands of host calls, and was still running after 60 s.
+/// The gas would last about 280 000 iterations, tens of seconds of hashing:
+/// the timeout must end the call long before.
+const HASH_LOOP: &str = r#"
+(module
+  (import "env" "sha256" (func $sha (param i64 i64 i64)))
+  (memory (export "memory") 1)
+  (func (export "main")
+    (loop $l
+      (call $sha (i64.const 65536) (i64.const 0) (i64.const 0))
+      (br $l))))
+"#;
+
+#[test]
+fn host_call_loop_times_out_on_every_backend() {
+    let wasm = wat::parse_str(HASH_LOOP).unwrap();
+    for kind in BackendKind::compiled_in() {
+        let runtime = kind.runtime().unwrap();
+        let module = runtime.compile(runtime.prepare(&wasm).unwrap());
+        let context = ExecutionContext {
+            limits: ExecutionLimits {
+                gas: 200_000_000_000,
+                timeout: Some(Duration::from_millis(200)),
+                ..ExecutionLimits::default()
+            },
+            ..ExecutionContext::default()
+        };
+        let start = Instant::now();
+        let outcome = runtime
+            .execute(&module, "main", &context, Arc::new(InMemoryStorage::new()))
+            .unwrap();
+        let elapsed = start.elapsed();
+        assert_eq!(
+            outcome.error,
+            Some(ExecError::NonDeterministic(NonDeterministic::Timeout)),
+            "{kind} after {elapsed:?}"
+        );
+        assert!(elapsed < Duration::from_secs(10), "{kind}: {elapsed:?}");
+    }
+}

@@ -192,7 +192,10 @@ impl ModuleLimits {
             ("max_exports", u64::from(*max_exports)),
             ("max_code_size", *max_code_size),
             ("max_nesting_depth", u64::from(*max_nesting_depth)),
-            ("max_blocks_per_function", u64::from(*max_blocks_per_function)),
+            (
+                "max_blocks_per_function",
+                u64::from(*max_blocks_per_function),
+            ),
             ("max_blocks_per_module", *max_blocks_per_module),
             ("max_br_table_targets", u64::from(*max_br_table_targets)),
             ("max_operand_stack", u64::from(*max_operand_stack)),

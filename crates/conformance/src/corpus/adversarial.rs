@@ -539,7 +539,11 @@ fn bomb_cases() -> Vec<Case> {
             gen_huge_operand_stack,
             over("max_operand_stack"),
         ),
-        generated("deep_block_nesting", gen_deep_nesting, over("max_nesting_depth")),
+        generated(
+            "deep_block_nesting",
+            gen_deep_nesting,
+            over("max_nesting_depth"),
+        ),
         // main: 1 call, cost f; $f: 1 call, cost f + 4 096 locals.
         generated(
             "max_locals_recursion",

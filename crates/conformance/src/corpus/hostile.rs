@@ -212,7 +212,11 @@ fn code_limit_cases(s: &GasSchedule) -> Vec<Case> {
             gen_nesting_at,
             Expect::ok().gas((2 * depth + 1) * o.structure),
         ),
-        generated("nesting_past_limit", gen_nesting_past, over("max_nesting_depth")),
+        generated(
+            "nesting_past_limit",
+            gen_nesting_past,
+            over("max_nesting_depth"),
+        ),
         // `block`, then `chain` × (global.get, br_if), all falling through,
         // then the block's and the body's `end`.
         generated(
@@ -279,7 +283,11 @@ fn code_limit_cases(s: &GasSchedule) -> Vec<Case> {
             gen_code_size_at,
             Expect::ok().gas((body - 1) * o.structure),
         ),
-        generated("code_size_past_limit", gen_code_size_past, over("max_code_size")),
+        generated(
+            "code_size_past_limit",
+            gen_code_size_past,
+            over("max_code_size"),
+        ),
     ]
 }
 
@@ -431,9 +439,7 @@ fn engine_bound_cases(s: &GasSchedule) -> Vec<Case> {
         generated(
             "first_call_after_long_loop",
             gen_first_call_after_long_loop,
-            Expect::ok().gas(
-                3 * o.structure + loop_gas + o.call + (LAZY_NOPS + 1) * o.structure,
-            ),
+            Expect::ok().gas(3 * o.structure + loop_gas + o.call + (LAZY_NOPS + 1) * o.structure),
         ),
         // Finding 3: wasmi's parser refuses more than 131 072 targets.
         generated(
@@ -587,9 +593,7 @@ fn memory_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case
     );
     drop(values);
     // The issue's 23 writes: the 16th fails after its base gas.
-    let issue_gas = o.structure
-        + (within + 1) * big_iteration
-        + within * write_bytes(1, 4 * MIB);
+    let issue_gas = o.structure + (within + 1) * big_iteration + within * write_bytes(1, 4 * MIB);
     vec![
         Case::new(
             "hostile.storage_write_loop_huge_gas",

@@ -107,9 +107,8 @@ fn bomb(b: &mut Bytes<'_>) -> Vec<u8> {
         Shape::OperandStack => around(b, u64::from(l.max_operand_stack)),
         Shape::LocalsAcrossLoops => around(b, l.max_loop_locals / u64::from(FIXED_DEPTH)),
         _ => {
-            let full = bombs::largest_within(l.max_function_body_size, |n| {
-                bombs::body_size(shape, n, 1)
-            });
+            let full =
+                bombs::largest_within(l.max_function_body_size, |n| bombs::body_size(shape, n, 1));
             around(b, u64::from(full))
         }
     };
@@ -228,7 +227,7 @@ impl Gen<'_, '_> {
                 self.depth += 1;
                 let inner = u32::from(self.b.byte() % 6);
                 self.statements(inner);
-                if kind == 2 && self.b.byte() % 2 == 0 {
+                if kind == 2 && self.b.byte().is_multiple_of(2) {
                     self.op(I::Else);
                     let inner = u32::from(self.b.byte() % 4);
                     self.statements(inner);
@@ -242,7 +241,7 @@ impl Gen<'_, '_> {
                 let n = around(self.b, limit.saturating_sub(u64::from(self.depth)));
                 let n = n.min(limit as u32 + 2);
                 for _ in 0..n {
-                    let op = if self.b.byte() % 2 == 0 {
+                    let op = if self.b.byte().is_multiple_of(2) {
                         I::Block(BlockType::Empty)
                     } else {
                         I::Loop(BlockType::Empty)
@@ -289,7 +288,7 @@ impl Gen<'_, '_> {
                     self.value();
                 }
                 for _ in 1..height {
-                    let op = if self.b.byte() % 2 == 0 {
+                    let op = if self.b.byte().is_multiple_of(2) {
                         I::I32Add
                     } else {
                         I::I32Xor
@@ -306,7 +305,7 @@ impl Gen<'_, '_> {
                 self.op(I::LocalSet(local));
             }
             9 => {
-                if self.b.byte() % 2 == 0 {
+                if self.b.byte().is_multiple_of(2) {
                     self.op(I::Call(CALLEE));
                 } else {
                     self.value();
@@ -321,7 +320,7 @@ impl Gen<'_, '_> {
                     0 => self.table_size,
                     _ => u32::from(self.b.byte()) % self.table_size.max(1),
                 };
-                if self.b.byte() % 2 == 0 {
+                if self.b.byte().is_multiple_of(2) {
                     self.op(I::I32Const(index as i32));
                     self.op(I::CallIndirect {
                         type_index: VOID_TYPE,
@@ -356,7 +355,7 @@ impl Gen<'_, '_> {
                 }
             }
             13 => {
-                if self.b.byte() % 8 == 0 {
+                if self.b.byte().is_multiple_of(8) {
                     self.op(I::Unreachable);
                 } else {
                     self.op(I::Nop);

@@ -160,7 +160,9 @@ impl<'a> CodeScan<'a> {
                 | Operator::Return
                 | Operator::Unreachable
                 | Operator::CallIndirect { .. } => blocks += 1,
-                Operator::LocalGet { .. } | Operator::LocalSet { .. } | Operator::LocalTee { .. } => {
+                Operator::LocalGet { .. }
+                | Operator::LocalSet { .. }
+                | Operator::LocalTee { .. } => {
                     accesses += 1;
                 }
                 _ => {}

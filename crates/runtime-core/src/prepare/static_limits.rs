@@ -148,8 +148,12 @@ pub(super) fn check_static_limits(wasm: &[u8], limits: &ModuleLimits) -> Result<
             )?,
             Payload::CodeSectionEntry(body) => {
                 let range = body.range();
-                let size = (range.end - range.start) as u64;
-                check("max_function_body_size", size, limits.max_function_body_size)?;
+                let size = range.end - range.start;
+                check(
+                    "max_function_body_size",
+                    size,
+                    limits.max_function_body_size,
+                )?;
                 code_size = code_size.saturating_add(size);
                 check("max_code_size", code_size, limits.max_code_size)?;
                 let mut locals: u64 = 0;
