@@ -230,3 +230,166 @@ pub(super) fn check_frames(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gas::GasSchedule;
+    use crate::prepare::prepare;
+
+    fn limits(change: impl FnOnce(&mut ModuleLimits)) -> ModuleLimits {
+        let mut l = ModuleLimits::default();
+        change(&mut l);
+        l
+    }
+
+    /// The rejection message, or `None` when accepted.
+    fn rejected(wat: &str, limits: &ModuleLimits) -> Option<String> {
+        let wasm = wat::parse_str(wat).unwrap();
+        prepare(&wasm, limits, &GasSchedule::default())
+            .err()
+            .map(|r| {
+                assert_eq!(r.kind, RejectionKind::StaticLimitExceeded, "{r}");
+                r.detail
+            })
+    }
+
+    #[test]
+    fn nesting_counts_blocks_loops_and_ifs() {
+        let wat = r#"(module (func (block (loop (if (i32.const 0) (then nop))))))"#;
+        assert_eq!(rejected(wat, &limits(|l| l.max_nesting_depth = 3)), None);
+        let message = rejected(wat, &limits(|l| l.max_nesting_depth = 2)).unwrap();
+        assert_eq!(
+            message,
+            "max_nesting_depth: function 0's nesting depth 3 exceeds the limit of 2"
+        );
+    }
+
+    #[test]
+    fn basic_blocks_are_control_operators_and_indirect_calls() {
+        // Entry, block, br_if, end, if, else, end, call_indirect, return,
+        // loop, br, end, unreachable: 13 (the body's `end` starts none).
+        let wat = r#"(module (type $v (func)) (table 1 funcref)
+          (func
+            (block (br_if 0 (i32.const 1)))
+            (if (i32.const 0) (then) (else))
+            (call_indirect (type $v) (i32.const 0))
+            (return)
+            (loop (br 0))
+            unreachable))"#;
+        assert_eq!(
+            rejected(wat, &limits(|l| l.max_blocks_per_function = 13)),
+            None
+        );
+        assert!(
+            rejected(wat, &limits(|l| l.max_blocks_per_function = 12))
+                .unwrap()
+                .starts_with("max_blocks_per_function: function 0's basic block count 13")
+        );
+        // Two such functions: 26 in the module.
+        let two = wat.replace("unreachable))", "unreachable) (func))");
+        assert_eq!(
+            rejected(&two, &limits(|l| l.max_blocks_per_module = 14)),
+            None
+        );
+        assert!(
+            rejected(&two, &limits(|l| l.max_blocks_per_module = 13))
+                .unwrap()
+                .starts_with("max_blocks_per_module:")
+        );
+    }
+
+    #[test]
+    fn br_table_targets_are_clamped_to_every_engines_bound() {
+        let wat = r#"(module (func (block (br_table 0 0 0 0 (i32.const 0)))))"#;
+        assert_eq!(rejected(wat, &limits(|l| l.max_br_table_targets = 3)), None);
+        assert!(
+            rejected(wat, &limits(|l| l.max_br_table_targets = 2))
+                .unwrap()
+                .starts_with("max_br_table_targets: a br_table of 3 targets")
+        );
+        // Whatever the limit says, more than 131 072 targets are refused
+        // (the text's last label is the default).
+        let table = |targets: usize| {
+            format!(
+                "(module (func (block (br_table {} (i32.const 0)))))",
+                "0 ".repeat(targets + 1)
+            )
+        };
+        let max = ModuleLimits::MAX_BR_TABLE_TARGETS as usize;
+        let unbounded = limits(|l| l.max_br_table_targets = u32::MAX);
+        assert_eq!(rejected(&table(max), &unbounded), None);
+        assert!(
+            rejected(&table(max + 1), &unbounded)
+                .unwrap()
+                .starts_with("max_br_table_targets: a br_table of 131073 targets")
+        );
+    }
+
+    #[test]
+    fn loop_locals_count_parameters_and_accesses() {
+        // The loop touches 3 locals 4 times: min(2 params + 2 locals, 4)
+        // = 4; a loop with no access carries none.
+        let wat = r#"(module (func (param i32 i32) (local i32 i32)
+          (loop (local.set 2 (local.get 0)) (local.set 3 (local.get 1)))
+          (loop nop)))"#;
+        assert_eq!(rejected(wat, &limits(|l| l.max_loop_locals = 4)), None);
+        assert!(
+            rejected(wat, &limits(|l| l.max_loop_locals = 3))
+                .unwrap()
+                .starts_with("max_loop_locals:")
+        );
+        // Nested loops each count what is inside them: 1 + 1.
+        let nested = r#"(module (func (local i32) (loop (loop (local.set 0 (i32.const 1))))))"#;
+        assert_eq!(rejected(nested, &limits(|l| l.max_loop_locals = 2)), None);
+        assert!(rejected(nested, &limits(|l| l.max_loop_locals = 1)).is_some());
+    }
+
+    #[test]
+    fn operand_stack_and_frames() {
+        let wat = r#"(module (func (drop (i32.add (i32.const 1) (i32.add (i32.const 2) (i32.const 3))))))"#;
+        assert_eq!(rejected(wat, &limits(|l| l.max_operand_stack = 3)), None);
+        assert_eq!(
+            rejected(wat, &limits(|l| l.max_operand_stack = 2)).unwrap(),
+            "max_operand_stack: function 0's operand-stack height 3 exceeds the limit of 2"
+        );
+        // A frame past the largest stack limit, whatever the limits say:
+        // 4 + 32 765 locals.
+        let big = format!(
+            "(module (func (local {})))",
+            "i32 ".repeat(ModuleLimits::MAX_STACK_HEIGHT as usize - 3)
+        );
+        let unbounded = limits(|l| {
+            l.max_locals = u32::MAX;
+            l.max_operand_stack = u32::MAX;
+            l.max_function_body_size = u64::MAX;
+        });
+        assert!(
+            rejected(&big, &unbounded)
+                .unwrap()
+                .starts_with("max_stack_height: function 0's frame of 32769 units")
+        );
+    }
+
+    #[test]
+    fn function_indices_count_imports() {
+        let wat = r#"(module (import "env" "time_now" (func (result i64)))
+          (func) (func (block (block)))) "#;
+        assert!(
+            rejected(wat, &limits(|l| l.max_nesting_depth = 1))
+                .unwrap()
+                .contains("function 2's")
+        );
+    }
+
+    #[test]
+    fn code_size_adds_up_every_body() {
+        // Each body: a locals count and `end`, 2 bytes.
+        let wat = r#"(module (func) (func) (func))"#;
+        assert_eq!(rejected(wat, &limits(|l| l.max_code_size = 6)), None);
+        assert_eq!(
+            rejected(wat, &limits(|l| l.max_code_size = 5)).unwrap(),
+            "max_code_size: 6 exceeds the limit of 5"
+        );
+    }
+}
