@@ -394,6 +394,19 @@ fn gen_first_call_after_long_loop() -> Vec<u8> {
     bombs::module_of(&[main, big])
 }
 
+/// The float shape of the largest body allowed: its canonicalised NaNs make
+/// the prepared body about 1.5 MB, whose lazy translation wasmi charges
+/// 7 fuel per byte — more than the 10 M of one fuel slice, so that it
+/// failed wherever the slice boundary fell.
+fn float_body_n() -> u32 {
+    let max = defaults().max_function_body_size;
+    bombs::largest_within(max, |n| bombs::body_size(Shape::FloatArithmetic, n, 1))
+}
+
+fn gen_float_body_at_size_limit() -> Vec<u8> {
+    bombs::module(Shape::FloatArithmetic, float_body_n())
+}
+
 /// The most targets every engine accepts, and one more.
 fn gen_br_table_engine_bound() -> Vec<u8> {
     bombs::module(Shape::BrTable, ModuleLimits::MAX_BR_TABLE_TARGETS)
@@ -440,6 +453,19 @@ fn engine_bound_cases(s: &GasSchedule) -> Vec<Case> {
             "first_call_after_long_loop",
             gen_first_call_after_long_loop,
             Expect::ok().gas(3 * o.structure + loop_gas + o.call + (LAZY_NOPS + 1) * o.structure),
+        ),
+        // Finding 2 again, whatever the loop: main's prepared body alone
+        // costs more translation fuel than a slice holds. One block: 8
+        // locals seeded (global.get, f64.convert_i32_u, local.set), then per
+        // unit 3 local.get, f64.mul, f64.add and local.set, and `end`.
+        generated(
+            "float_body_at_size_limit",
+            gen_float_body_at_size_limit,
+            Expect::ok().gas(
+                8 * (2 * o.simple + o.float)
+                    + u64::from(float_body_n()) * (4 * o.simple + 2 * o.float)
+                    + o.structure,
+            ),
         ),
         // Finding 3: wasmi's parser refuses more than 131 072 targets.
         generated(

@@ -1,9 +1,11 @@
 //! Module preparation: everything done once per module, before any engine
 //! sees it.
 //!
-//! [`prepare`] checks the static limits, validates against the allowed
-//! feature set, checks the imports against ABI v1 and the memory export, and
-//! rewrites the module: memory maximum clamped to the limit, the start
+//! [`prepare`] checks the static limits (the code limits of ABI 1.1
+//! among them, in `code_limits`: what keeps every engine's compilation
+//! fast and every engine able to run the module), validates against the
+//! allowed feature set, checks the imports against ABI v1 and the memory
+//! export, and rewrites the module: memory maximum clamped to the limit, the start
 //! function turned into an export the runtime calls after instantiation, and
 //! every function instrumented for gas, stack height and NaN determinism. Its output, a
 //! [`PreparedModule`], is what every backend compiles, so every backend runs
@@ -143,7 +145,10 @@ pub fn cache_key(wasm: &[u8], limits: &ModuleLimits, schedule: &GasSchedule) -> 
 /// A [`Rejection`]: `StaticLimitExceeded`, `MalformedModule`,
 /// `DisallowedFeature`, `UnknownImport`, `MistypedImport` or
 /// `MissingMemoryExport`. Static limits are checked first, before any
-/// expensive work.
+/// expensive work: the section headers and every body's operators in one
+/// linear pass, then (with validation, which measures it) each function's
+/// operand stack and frame. A `StaticLimitExceeded` message starts with the
+/// name of the [`ModuleLimits`] field it exceeds.
 pub fn prepare(
     wasm: &[u8],
     limits: &ModuleLimits,
