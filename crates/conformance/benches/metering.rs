@@ -319,7 +319,8 @@ fn metering(c: &mut Criterion) {
                         let cpu_start = thread_cpu_time();
                         let start = Instant::now();
                         for _ in 0..iterations {
-                            let outcome = module.execute(&runtime, kernel.export, &context).unwrap();
+                            let outcome =
+                                module.execute(&runtime, kernel.export, &context).unwrap();
                             black_box(outcome);
                         }
                         let wall = start.elapsed();

@@ -47,11 +47,13 @@ macro_rules! guest {
 mod adversarial;
 mod apps;
 mod determinism;
+mod hostile;
 pub mod shape;
 mod static_limits;
 use adversarial::adversarial_cases;
 use apps::app_cases;
 use determinism::determinism_cases;
+use hostile::hostile_cases;
 use shape::ModuleShape;
 use static_limits::static_limit_cases;
 
@@ -198,6 +200,7 @@ pub fn cases(s: &GasSchedule) -> Vec<Case> {
     cases.extend(determinism_cases(s, &base));
     cases.extend(app_cases(s, &base));
     cases.extend(adversarial_cases(s, &base));
+    cases.extend(hostile_cases(s, &base));
     cases
 }
 

@@ -4,6 +4,7 @@
 use runtime::{
     Event, ExecError, HostError, Outcome, RejectionKind, Status, StorageChange, TrapKind,
 };
+use sha2::{Digest, Sha256};
 
 /// The error a case expects, typed: a trap of a kind, a host error (with its
 /// message for `GuestPanic` and `Embedder`), or a rejection of a kind.
@@ -149,6 +150,44 @@ pub struct Expect {
     /// A text the error message must contain (a rejection names its limit
     /// or feature).
     pub message_contains: Option<&'static str>,
+    /// For outputs too big to hold in every copy of a case: the return
+    /// data's length and SHA-256, checked instead of `return_data`.
+    pub return_digest: Option<(u64, [u8; 32])>,
+    /// Likewise the changes' count and [`changes_sha256`], checked instead
+    /// of `changes`.
+    pub changes_digest: Option<(u64, [u8; 32])>,
+}
+
+/// The SHA-256 of storage changes in order: per change, the key's length
+/// (u64, little-endian) and bytes, then `0` for a removal or `1`, the
+/// value's length and bytes.
+pub fn changes_sha256<'a>(
+    changes: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>,
+) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for (key, value) in changes {
+        h.update((key.len() as u64).to_le_bytes());
+        h.update(key);
+        match value {
+            None => h.update([0]),
+            Some(value) => {
+                h.update([1]);
+                h.update((value.len() as u64).to_le_bytes());
+                h.update(value);
+            }
+        }
+    }
+    h.finalize().into()
+}
+
+/// A short account of two long sequences that differ: what was expected
+/// and what came, as their lengths and where they first differ.
+fn describe_mismatch<T: PartialEq>(want: &[T], got: &[T]) -> (String, String) {
+    let first = want.iter().zip(got).position(|(a, b)| a != b);
+    (
+        format!("{} items", want.len()),
+        format!("{} items (first difference at {first:?})", got.len()),
+    )
 }
 
 impl Expect {
@@ -162,6 +201,8 @@ impl Expect {
             changes: Vec::new(),
             gas_used: None,
             message_contains: None,
+            return_digest: None,
+            changes_digest: None,
         }
     }
 
@@ -243,6 +284,19 @@ impl Expect {
         self
     }
 
+    /// With return data of `len` bytes whose SHA-256 is `sha256` (for
+    /// outputs too big to copy into every test).
+    pub fn returns_digest(mut self, len: u64, sha256: [u8; 32]) -> Self {
+        self.return_digest = Some((len, sha256));
+        self
+    }
+
+    /// With `count` changes whose [`changes_sha256`] is `sha256`.
+    pub fn changes_digest(mut self, count: u64, sha256: [u8; 32]) -> Self {
+        self.changes_digest = Some((count, sha256));
+        self
+    }
+
     /// With the exact gas.
     pub fn gas(mut self, gas: u64) -> Self {
         self.gas_used = Some(gas);
@@ -277,11 +331,27 @@ impl Expect {
             format!("{:?}", self.status()),
             format!("{:?}", outcome.status()),
         );
-        expect_eq(
-            "return data",
-            hex::encode(&self.return_data),
-            hex::encode(&outcome.return_data),
-        );
+        match self.return_digest {
+            Some((len, sha256)) => {
+                let got: [u8; 32] = Sha256::digest(&outcome.return_data).into();
+                expect_eq(
+                    "return data (length, SHA-256)",
+                    format!("{len}, {}", hex::encode(sha256)),
+                    format!("{}, {}", outcome.return_data.len(), hex::encode(got)),
+                );
+            }
+            // Compared before formatting: outputs may be tens of MiB.
+            None if self.return_data != outcome.return_data => {
+                let (want, got) = (&self.return_data, &outcome.return_data);
+                if want.len() + got.len() <= 4096 {
+                    expect_eq("return data", hex::encode(want), hex::encode(got));
+                } else {
+                    let (want, got) = describe_mismatch(want, got);
+                    expect_eq("return data", want, got);
+                }
+            }
+            None => {}
+        }
         expect_eq(
             "logs",
             format!("{:?}", self.logs),
@@ -292,11 +362,36 @@ impl Expect {
             format!("{:?}", self.events),
             format!("{:?}", outcome.events),
         );
-        expect_eq(
-            "changes",
-            format!("{:?}", self.changes),
-            format!("{:?}", outcome.changes),
-        );
+        match self.changes_digest {
+            Some((count, sha256)) => {
+                let got = changes_sha256(
+                    outcome
+                        .changes
+                        .iter()
+                        .map(|c| (c.key.as_slice(), c.value.as_deref())),
+                );
+                expect_eq(
+                    "changes (count, SHA-256)",
+                    format!("{count}, {}", hex::encode(sha256)),
+                    format!("{}, {}", outcome.changes.len(), hex::encode(got)),
+                );
+            }
+            None if self.changes != outcome.changes => {
+                let (want, got) = (&self.changes, &outcome.changes);
+                let size = |c: &[StorageChange]| {
+                    c.iter()
+                        .map(|c| c.key.len() + c.value.as_ref().map_or(0, Vec::len))
+                        .sum::<usize>()
+                };
+                if size(want) + size(got) <= 4096 {
+                    expect_eq("changes", format!("{want:?}"), format!("{got:?}"));
+                } else {
+                    let (want, got) = describe_mismatch(want, got);
+                    expect_eq("changes", want, got);
+                }
+            }
+            None => {}
+        }
         if let Some(gas) = self.gas_used {
             expect_eq("gas used", gas.to_string(), outcome.gas_used.to_string());
         }

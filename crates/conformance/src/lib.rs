@@ -21,6 +21,7 @@
 //!
 //! None: all three engines are always built here.
 
+pub mod bombs;
 pub mod corpus;
 pub mod expect;
 pub mod fuzz;

@@ -13,15 +13,19 @@
 //! Exit status: 0 when the backends agree (and, for `suite`, match every
 //! expectation), 1 when they diverge, 2 for a usage error or an unreadable
 //! guest file.
+//!
+//! Output is written through [`emit`]: a closed stdout (`conformance run
+//! ... --json | head -c 10`) ends the command quietly, with the exit status
+//! it already had, as Unix tools do; `--json` outcomes are streamed
+//! ([`report::write_run_json`]), never built in memory whole.
 
-#![allow(clippy::print_stdout, clippy::print_stderr)]
-
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use conformance::fuzz::Fuzzer;
-use conformance::runner::{Invocation, Runners, load_guest};
+use conformance::runner::{Invocation, Runners, load_guest, read_bounded};
 use conformance::state::{self, StateError};
 use conformance::{corpus, report, spec, suite};
 use runtime::{BackendKind, ExecutionContext, ExecutionLimits, GasSchedule, ModuleLimits};
@@ -102,6 +106,10 @@ struct FuzzArgs {
     /// `all`, or one of wasmtime, wasmer, wasmi (repeatable).
     #[arg(long = "backend", value_name = "NAME")]
     backends: Vec<String>,
+    /// `all` (in turn), or one of smith, abi, hostile (an extension of
+    /// CLI.md).
+    #[arg(long, value_name = "NAME")]
+    generator: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -155,6 +163,30 @@ struct RunArgs {
 /// A usage error: exit 2.
 struct Usage(String);
 
+/// Writes a line to stderr, ignoring a closed stderr (diagnostics must not
+/// turn into a panic).
+fn note(text: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr(), "{text}");
+}
+
+/// Writes a command's output to stdout through a buffer and returns `code`.
+/// A closed stdout (`EPIPE`) is not an error: the command ends quietly with
+/// the status it already had, as Unix tools do (CLI.md is silent; this is
+/// the reading a shell user expects). Any other write error is reported on
+/// stderr and exits 1.
+fn emit(code: ExitCode, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> ExitCode {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => code,
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            note(format_args!("conformance: cannot write the output: {e}"));
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn parse_backends(names: &[String]) -> Result<Vec<BackendKind>, Usage> {
     if names.is_empty() || names.iter().any(|n| n == "all") {
         return Ok(BackendKind::compiled_in());
@@ -188,11 +220,20 @@ fn open_cache(dir: Option<&PathBuf>) -> Result<Option<runtime::ModuleCache>, Usa
 
 fn run(args: RunArgs) -> Result<ExitCode, Usage> {
     let kinds = parse_backends(&args.backends)?;
-    let wasm = load_guest(&args.guest).map_err(|e| Usage(e.to_string()))?;
+    // At most the module size limit (+ 1 byte to tell) is read: an endless
+    // file such as /dev/zero is refused, not read forever.
+    let module_limits = ModuleLimits::default();
+    let wasm =
+        load_guest(&args.guest, module_limits.max_module_size).map_err(|e| Usage(e.to_string()))?;
+    // Likewise the input: no guest can take more than one register holds.
     let input = match (&args.input_hex, &args.input_file) {
         (Some(h), _) => hex::decode(h).map_err(|e| Usage(format!("--input-hex: {e}")))?,
-        (None, Some(path)) => std::fs::read(path)
-            .map_err(|e| Usage(format!("--input-file {}: {e}", path.display())))?,
+        (None, Some(path)) => read_bounded(
+            path,
+            ExecutionLimits::default().max_register_size,
+            "an input (the register size limit)",
+        )
+        .map_err(|e| Usage(format!("--input-file: {e}")))?,
         (None, None) => Vec::new(),
     };
     let mut seed = [0u8; 32];
@@ -225,7 +266,7 @@ fn run(args: RunArgs) -> Result<ExitCode, Usage> {
             limits,
             data: None,
         },
-        module_limits: ModuleLimits::default(),
+        module_limits,
         pre_state: Vec::new(),
     };
     let cache = open_cache(args.cache.as_ref())?;
@@ -244,20 +285,24 @@ fn run(args: RunArgs) -> Result<ExitCode, Usage> {
     let outcomes = match outcomes {
         Ok(outcomes) => outcomes,
         Err(e) => {
-            eprintln!("infrastructure error: {e}");
+            note(format_args!("infrastructure error: {e}"));
             return Ok(ExitCode::from(1));
         }
     };
-    if args.json {
-        println!("{}", report::run_json(&outcomes));
-    } else {
-        print!("{}", report::run_table(&outcomes));
-    }
-    Ok(if report::agree(&outcomes) {
+    drop(invocation);
+    let code = if report::agree(&outcomes) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    Ok(emit(code, |out| {
+        if args.json {
+            report::write_run_json(out, &outcomes)?;
+            out.write_all(b"\n")
+        } else {
+            out.write_all(report::run_table(&outcomes).as_bytes())
+        }
+    }))
 }
 
 fn run_suite(backends: &[String], json: bool, cache: Option<&PathBuf>) -> Result<ExitCode, Usage> {
@@ -266,49 +311,65 @@ fn run_suite(backends: &[String], json: bool, cache: Option<&PathBuf>) -> Result
     let runners = Runners::with_cache(&kinds, cache.as_ref()).map_err(|e| Usage(e.to_string()))?;
     let cases = corpus::cases(&GasSchedule::default());
     let results: Vec<_> = cases.iter().map(|c| suite::run_case(&runners, c)).collect();
-    if json {
-        println!("{}", suite::json(&results));
-    } else {
-        println!(
-            "backends: {}",
-            kinds
-                .iter()
-                .map(|k| k.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        print!("{}", suite::table(&results));
-    }
-    Ok(if results.iter().all(suite::CaseResult::passed) {
+    let code = if results.iter().all(suite::CaseResult::passed) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    Ok(emit(code, |out| {
+        if json {
+            writeln!(out, "{}", suite::json(&results))
+        } else {
+            writeln!(
+                out,
+                "backends: {}",
+                kinds
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+            out.write_all(suite::table(&results).as_bytes())
+        }
+    }))
 }
 
 fn run_spec(dir: Option<PathBuf>, backends: &[String], json: bool) -> Result<ExitCode, Usage> {
     let kinds = parse_backends(backends)?;
     let dir = dir.unwrap_or_else(spec::default_dir);
     let report = spec::run_spec(&dir, &kinds).map_err(|e| Usage(e.to_string()))?;
-    if json {
-        println!("{}", spec::json(&report));
-    } else {
-        print!("{}", spec::table(&report));
-    }
-    Ok(if report.ok() {
+    let code = if report.ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    Ok(emit(code, |out| {
+        if json {
+            writeln!(out, "{}", spec::json(&report))
+        } else {
+            out.write_all(spec::table(&report).as_bytes())
+        }
+    }))
 }
 
 fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
+    use conformance::fuzz::Generator;
     use rand_chacha::ChaCha20Rng;
     use rand_core::{RngCore, SeedableRng};
-    use std::io::Write;
     use std::time::{Duration, Instant};
 
     let kinds = parse_backends(&args.backends)?;
+    let generators: Vec<Generator> = match args.generator.as_deref() {
+        None | Some("all") => vec![Generator::Smith, Generator::Abi, Generator::Hostile],
+        Some("smith") => vec![Generator::Smith],
+        Some("abi") => vec![Generator::Abi],
+        Some("hostile") => vec![Generator::Hostile],
+        Some(other) => {
+            return Err(Usage(format!(
+                "unknown generator {other:?}: use all, smith, abi or hostile"
+            )));
+        }
+    };
     let fuzzer = Fuzzer::new(&kinds).map_err(|e| Usage(e.to_string()))?;
     let deadline = args
         .seconds
@@ -320,73 +381,85 @@ fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
     let mut rng = ChaCha20Rng::seed_from_u64(args.seed);
     let start = Instant::now();
     let mut last_report = start;
-    let (mut executed, mut smith, mut abi, mut divergences) = (0u64, 0u64, 0u64, 0u64);
+    let (mut executed, mut smith, mut abi, mut hostile, mut divergences) =
+        (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut data = vec![0u8; 4096];
-    let progress = |executed: u64, smith: u64, abi: u64, divergences: u64| {
+    let progress = |executed: u64, smith: u64, abi: u64, hostile: u64, divergences: u64| {
         let secs = start.elapsed().as_secs_f64();
-        eprint!(
-            "\r[fuzz] {executed} cases ({:.0}/s): {smith} wasm-smith, {abi} ABI, {divergences} divergences, {secs:.0}s   ",
+        let mut err = io::stderr();
+        let _ = write!(
+            err,
+            "\r[fuzz] {executed} cases ({:.1}/s): {smith} wasm-smith, {abi} ABI, {hostile} hostile, {divergences} divergences, {secs:.0}s   ",
             executed as f64 / secs.max(1e-9)
         );
-        let _ = std::io::stderr().flush();
+        let _ = err.flush();
     };
     for i in 0..iterations {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         rng.fill_bytes(&mut data);
-        let result = if i % 2 == 0 {
-            match fuzzer.smith_case(&data) {
+        let generator = generators[(i % generators.len() as u64) as usize];
+        let result = match generator {
+            Generator::Smith => match fuzzer.smith_case(&data) {
                 Ok(true) => {
                     smith += 1;
                     Ok(())
                 }
                 Ok(false) => Ok(()),
                 Err(d) => Err(d),
+            },
+            Generator::Abi => {
+                abi += 1;
+                fuzzer.abi_case(&data)
             }
-        } else {
-            abi += 1;
-            fuzzer.abi_case(&data)
+            Generator::Hostile => {
+                hostile += 1;
+                fuzzer.hostile_case(&data).map(|_| ())
+            }
         };
         executed += 1;
         if let Err(divergence) = result {
             divergences += 1;
             let name = format!("divergence-seed{}-case{i}", args.seed);
             match divergence.write(&args.out, &name) {
-                Ok(path) => eprintln!(
+                Ok(path) => note(format_args!(
                     "\n[fuzz] DIVERGENCE ({:?}) written to {}:\n{}",
                     divergence.generator,
                     path.display(),
                     divergence.detail.chars().take(4000).collect::<String>()
-                ),
-                Err(e) => eprintln!(
+                )),
+                Err(e) => note(format_args!(
                     "\n[fuzz] DIVERGENCE, not written ({e}):\n{}",
-                    divergence.detail
-                ),
+                    divergence.detail.chars().take(4000).collect::<String>()
+                )),
             }
         }
         if last_report.elapsed() >= Duration::from_millis(500) {
-            progress(executed, smith, abi, divergences);
+            progress(executed, smith, abi, hostile, divergences);
             last_report = Instant::now();
         }
     }
-    progress(executed, smith, abi, divergences);
+    progress(executed, smith, abi, hostile, divergences);
     let secs = start.elapsed().as_secs_f64();
-    eprintln!();
-    println!(
-        "fuzz: {executed} cases ({smith} wasm-smith modules, {abi} ABI guests) on {} in {secs:.1}s: {:.1} cases/s, {divergences} divergences",
-        kinds
-            .iter()
-            .map(|k| k.name())
-            .collect::<Vec<_>>()
-            .join(", "),
-        executed as f64 / secs.max(1e-9)
-    );
-    Ok(if divergences == 0 {
+    note(format_args!(""));
+    let code = if divergences == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    Ok(emit(code, |out| {
+        writeln!(
+            out,
+            "fuzz: {executed} cases ({smith} wasm-smith modules, {abi} ABI guests, {hostile} hostile guests) on {} in {secs:.1}s: {:.1} cases/s, {divergences} divergences",
+            kinds
+                .iter()
+                .map(|k| k.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+            executed as f64 / secs.max(1e-9)
+        )
+    }))
 }
 
 fn show_state(path: &std::path::Path, json: bool) -> Result<ExitCode, Usage> {
@@ -428,7 +501,7 @@ fn main() -> ExitCode {
         Command::State { path, json } => show_state(&path, json),
     };
     result.unwrap_or_else(|Usage(message)| {
-        eprintln!("conformance: {message}");
+        note(format_args!("conformance: {message}"));
         ExitCode::from(2)
     })
 }

@@ -1,5 +1,6 @@
 //! Running one guest on several backends and comparing the outcomes.
 
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -27,18 +28,54 @@ pub enum LoadError {
         /// The parser's message.
         message: String,
     },
+    /// The file is longer than the bound it is read under.
+    #[error("{path} is larger than {max} bytes, the most {what} may have")]
+    TooLarge {
+        /// The file.
+        path: String,
+        /// The bound.
+        max: u64,
+        /// What the file was read as, for the message.
+        what: &'static str,
+    },
 }
 
-/// Reads a guest: a binary module as it is, anything else as WAT.
+/// Reads at most `max + 1` bytes of `path`, so that an endless file
+/// (`/dev/zero`, a FIFO) costs no more: more than `max` is refused.
 ///
 /// # Errors
 ///
-/// [`LoadError`] if the file cannot be read or is neither.
-pub fn load_guest(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+/// [`LoadError::Io`], or [`LoadError::TooLarge`] naming `what`.
+pub fn read_bounded(path: &Path, max: u64, what: &'static str) -> Result<Vec<u8>, LoadError> {
+    let io = |source| LoadError::Io {
         path: path.display().to_string(),
         source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(io)?
+        .take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > max {
+        return Err(LoadError::TooLarge {
+            path: path.display().to_string(),
+            max,
+            what,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Reads a guest: a binary module as it is, anything else as WAT. The file
+/// may be at most `max_bytes` long (the module size limit, whether it holds
+/// a binary or text): at most `max_bytes + 1` bytes are read.
+///
+/// # Errors
+///
+/// [`LoadError`] if the file cannot be read, is too large, or is neither.
+pub fn load_guest(path: &Path, max_bytes: u64) -> Result<Vec<u8>, LoadError> {
+    let bytes = read_bounded(path, max_bytes, "a guest file")?;
     guest_bytes(&bytes).map_err(|message| LoadError::Wat {
         path: path.display().to_string(),
         message,
@@ -149,10 +186,22 @@ impl Runners {
     ///
     /// A [`RuntimeError`] (infrastructure) of any backend.
     pub fn run(&self, invocation: &Invocation) -> Result<Vec<BackendOutcome>, RuntimeError> {
-        self.run_with_storage(invocation, |_| {
-            Arc::new(InMemoryStorage::with_entries(invocation.pre_state.clone()))
-        })
-        .map(|runs| runs.into_iter().map(|(o, _)| o).collect())
+        // Each backend's storage is dropped as soon as it has run: big
+        // changes are held once, in the outcome.
+        let runs = self.run_each(
+            invocation,
+            |_| (),
+            |runtime, module, ()| {
+                let storage: Arc<dyn Storage> =
+                    Arc::new(InMemoryStorage::with_entries(invocation.pre_state.clone()));
+                let (call, context) = (&invocation.call, &invocation.context);
+                match &invocation.args {
+                    None => runtime.execute(module, call, context, storage),
+                    Some(args) => runtime.call(module, call, args, context, storage),
+                }
+            },
+        )?;
+        Ok(runs.into_iter().map(|(outcome, ())| outcome).collect())
     }
 
     /// As [`Runners::run`], but each backend runs over the storage

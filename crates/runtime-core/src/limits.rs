@@ -65,6 +65,41 @@ pub struct ModuleLimits {
     pub max_imports: u32,
     /// Exports. Default: 1 024.
     pub max_exports: u32,
+    /// Bytes of every function body together (ABI 1.1): bounds the
+    /// compilation of a whole module, whose cost grows with its code much
+    /// more than with its data. Default: 512 KiB.
+    pub max_code_size: u64,
+    /// Control-flow nesting depth of a function body: the most `block`,
+    /// `loop` and `if` open at once (ABI 1.1). Default: 256.
+    pub max_nesting_depth: u32,
+    /// Basic blocks of one function body (ABI 1.1): one, plus one per
+    /// control operator (`block`, `loop`, `if`, `else`, `end` but the
+    /// body's last, `br`, `br_if`, `br_table`, `return`, `unreachable`) and
+    /// per `call_indirect` (which every compiler splits into checks and
+    /// branches). Default: 1 024.
+    pub max_blocks_per_function: u32,
+    /// Basic blocks of every function body together (ABI 1.1), counted as
+    /// [`ModuleLimits::max_blocks_per_function`] counts them: bounds the
+    /// compilation of a whole module. Default: 16 384.
+    pub max_blocks_per_module: u64,
+    /// Targets of one `br_table`, its default excluded (ABI 1.1). Default:
+    /// 16 384; at most [`ModuleLimits::MAX_BR_TABLE_TARGETS`] (larger values
+    /// are clamped), the most every engine accepts.
+    pub max_br_table_targets: u32,
+    /// Operand-stack height of one function body: the most values on its
+    /// operand stack at any point (ABI 1.1). Default: 4 096. Whatever this
+    /// says, a function whose frame (see
+    /// [`ModuleLimits::max_stack_height`]) exceeds
+    /// [`ModuleLimits::MAX_STACK_HEIGHT`] could never run and is rejected,
+    /// naming `max_stack_height`.
+    pub max_operand_stack: u32,
+    /// Local variables carried around loops, summed over every `loop` of the
+    /// module: for each loop, its function's parameters and locals, or the
+    /// `local.get`, `local.set` and `local.tee` inside it if they are fewer
+    /// (ABI 1.1). An optimising compiler gives every local read or written
+    /// in a loop a value at the loop's header, and at every header around
+    /// it, so this bounds that work. Default: 65 536.
+    pub max_loop_locals: u64,
 }
 
 impl Default for ModuleLimits {
@@ -86,6 +121,13 @@ impl Default for ModuleLimits {
             max_element_segments: 1024,
             max_imports: 128,
             max_exports: 1024,
+            max_code_size: 512 << 10,
+            max_nesting_depth: 256,
+            max_blocks_per_function: 1024,
+            max_blocks_per_module: 16_384,
+            max_br_table_targets: 16_384,
+            max_operand_stack: 4096,
+            max_loop_locals: 65_536,
         }
     }
 }
@@ -94,6 +136,11 @@ impl ModuleLimits {
     /// The largest stack-height limit the backends' native stacks are sized
     /// for.
     pub const MAX_STACK_HEIGHT: u32 = 32_768;
+
+    /// The most `br_table` targets every engine accepts (wasmi's
+    /// WebAssembly parser refuses more than 131 072), and so the most
+    /// [`ModuleLimits::max_br_table_targets`] can allow.
+    pub const MAX_BR_TABLE_TARGETS: u32 = 131_072;
 
     /// The limits encoded for a cache key: two `ModuleLimits` that prepare
     /// every module identically give the same bytes.
@@ -118,8 +165,15 @@ impl ModuleLimits {
             max_element_segments,
             max_imports,
             max_exports,
+            max_code_size,
+            max_nesting_depth,
+            max_blocks_per_function,
+            max_blocks_per_module,
+            max_br_table_targets,
+            max_operand_stack,
+            max_loop_locals,
         } = self;
-        let fields: [(&str, u64); 16] = [
+        let fields: [(&str, u64); 23] = [
             ("max_memory_pages", u64::from(*max_memory_pages)),
             ("max_stack_height", u64::from(*max_stack_height)),
             ("max_module_size", *max_module_size),
@@ -136,6 +190,16 @@ impl ModuleLimits {
             ("max_element_segments", u64::from(*max_element_segments)),
             ("max_imports", u64::from(*max_imports)),
             ("max_exports", u64::from(*max_exports)),
+            ("max_code_size", *max_code_size),
+            ("max_nesting_depth", u64::from(*max_nesting_depth)),
+            (
+                "max_blocks_per_function",
+                u64::from(*max_blocks_per_function),
+            ),
+            ("max_blocks_per_module", *max_blocks_per_module),
+            ("max_br_table_targets", u64::from(*max_br_table_targets)),
+            ("max_operand_stack", u64::from(*max_operand_stack)),
+            ("max_loop_locals", *max_loop_locals),
         ];
         fingerprint(b"module-limits-v1", &fields)
     }
@@ -267,11 +331,18 @@ mod tests {
     #[test]
     fn module_fingerprint_follows_every_field() {
         let base = ModuleLimits::default();
-        let changes: [fn(&mut ModuleLimits); 4] = [
+        let changes: [fn(&mut ModuleLimits); 11] = [
+            |l| l.max_code_size += 1,
             |l| l.max_memory_pages += 1,
             |l| l.max_stack_height += 1,
             |l| l.max_exports += 1,
             |l| l.max_function_body_size += 1,
+            |l| l.max_nesting_depth += 1,
+            |l| l.max_blocks_per_function += 1,
+            |l| l.max_blocks_per_module += 1,
+            |l| l.max_br_table_targets += 1,
+            |l| l.max_operand_stack += 1,
+            |l| l.max_loop_locals += 1,
         ];
         for change in changes {
             let mut other = base.clone();

@@ -5,12 +5,17 @@
 //!   (exports called with arguments); results, traps, exported globals (the
 //!   gas counter among them) and memory bytes are compared;
 //! * [`abi`]: guests making random sequences of host calls with random and
-//!   bad pointers; outcome digests are compared.
+//!   bad pointers; outcome digests are compared;
+//! * [`hostile`]: the hostile classes of issue 12 (compile bombs at the code
+//!   limits, deep nesting, huge tables, long bodies, host-call loops) run
+//!   through the ABI; outcome digests are compared and no outcome may be
+//!   non-deterministic.
 //!
 //! The same entry points serve `conformance fuzz`, the libFuzzer targets
 //! under `fuzz/`, and the CI smoke test.
 
 pub mod abi;
+pub mod hostile;
 pub mod smith;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -19,7 +24,7 @@ use std::path::{Path, PathBuf};
 use runtime::{BackendKind, Runtime};
 
 use crate::report;
-use crate::runner::Runners;
+use crate::runner::{Invocation, Runners};
 
 /// Which generator a case used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +33,8 @@ pub enum Generator {
     Smith,
     /// ABI-calling guests, run through the ABI.
     Abi,
+    /// Hostile guests ([`hostile`]), run through the ABI.
+    Hostile,
 }
 
 /// Backends that did not agree on one generated case.
@@ -137,6 +144,23 @@ impl Fuzzer {
     /// The [`Divergence`], a host panic or an infrastructure error included.
     pub fn abi_case(&self, data: &[u8]) -> Result<(), Divergence> {
         let invocation = abi::invocation(&mut abi::Bytes::new(data));
+        self.compare(Generator::Abi, invocation)
+    }
+
+    /// One hostile case from `data`; returns its class.
+    ///
+    /// # Errors
+    ///
+    /// The [`Divergence`]: digests that differ or any non-deterministic
+    /// outcome (both count as "not agreeing"), a host panic or an
+    /// infrastructure error.
+    pub fn hostile_case(&self, data: &[u8]) -> Result<hostile::Class, Divergence> {
+        let (class, invocation) = hostile::invocation(&mut abi::Bytes::new(data));
+        self.compare(Generator::Hostile, invocation).map(|()| class)
+    }
+
+    /// Runs `invocation` on every backend and compares the digests.
+    fn compare(&self, generator: Generator, invocation: Invocation) -> Result<(), Divergence> {
         let outcomes = catch_unwind(AssertUnwindSafe(|| self.runners.run(&invocation)));
         let detail = match outcomes {
             Err(_) => Some("a backend panicked".to_owned()),
@@ -155,7 +179,7 @@ impl Fuzzer {
         match detail {
             None => Ok(()),
             Some(detail) => Err(Divergence {
-                generator: Generator::Abi,
+                generator,
                 wasm: invocation.wasm,
                 detail,
             }),

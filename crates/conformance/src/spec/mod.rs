@@ -177,8 +177,11 @@ pub enum SpecError {
 /// dynamic limits, and static limits as large as the engines allow (every
 /// 32-bit memory size, the largest stack-height limit), because the
 /// testsuite has deliberately big modules and is about semantics, not about
-/// this runtime's guest-sized defaults (which its own corpus tests).
+/// this runtime's guest-sized defaults (which its own corpus tests) — but
+/// the code limits of ABI 1.1 at their defaults, which every in-scope module
+/// passes.
 pub fn spec_limits() -> ModuleLimits {
+    let code = ModuleLimits::default();
     ModuleLimits {
         max_memory_pages: 65_536,
         max_stack_height: ModuleLimits::MAX_STACK_HEIGHT,
@@ -196,6 +199,16 @@ pub fn spec_limits() -> ModuleLimits {
         max_element_segments: u32::MAX,
         max_imports: u32::MAX,
         max_exports: u32::MAX,
+        // The code limits keep their defaults: every in-scope module of the
+        // testsuite passes them, which `tests/spec.rs` shows (a rejection
+        // would fail its directives).
+        max_code_size: code.max_code_size,
+        max_nesting_depth: code.max_nesting_depth,
+        max_blocks_per_function: code.max_blocks_per_function,
+        max_blocks_per_module: code.max_blocks_per_module,
+        max_br_table_targets: code.max_br_table_targets,
+        max_operand_stack: code.max_operand_stack,
+        max_loop_locals: code.max_loop_locals,
     }
 }
 

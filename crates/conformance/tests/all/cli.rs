@@ -413,6 +413,261 @@ pub(crate) fn missing_locked_and_corrupt_databases_exit_2() {
     assert_eq!(std::fs::read(&text).unwrap(), b"not a database\n");
 }
 
+// ---------------------------------------------------------------------------
+// Hostile input (issue 12, findings 7 to 10).
+
+/// A fresh directory for one test's files.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("conformance-cli-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("the temporary directory is writable");
+    dir
+}
+
+/// Finding 8: a `GuestPanic` message longer than 65 535 characters made the
+/// table printer panic ("Formatting argument out of range", exit 101).
+pub(crate) fn a_huge_panic_message_prints_as_a_table_and_as_json() {
+    let len = 70_000;
+    let guest = scratch("panic").join("panic.wat");
+    std::fs::write(
+        &guest,
+        format!(
+            r#"(module
+              (import "env" "panic_utf8" (func $panic (param i64 i64)))
+              (memory (export "memory") 2)
+              (data (i32.const 0) "{}")
+              (func (export "main") (call $panic (i64.const {len}) (i64.const 0))))"#,
+            "A".repeat(len)
+        ),
+    )
+    .unwrap();
+    let g = guest.to_str().unwrap();
+    let out = conformance(&["run", g, "--call", "main"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The cell shows the head of the message and its length; the rows
+    // stay aligned.
+    assert!(stdout.contains(&format!("{len} chars")), "{stdout}");
+    assert!(stdout.lines().all(|l| l.len() < 1000), "{stdout}");
+    assert!(stdout.ends_with("agree: yes\n"), "{stdout}");
+    // The JSON object carries the whole message.
+    let out = conformance(&["run", g, "--call", "main", "--json"]);
+    let v = json(&out);
+    for o in v["outcomes"].as_array().unwrap() {
+        assert_eq!(o["error"]["kind"], "GuestPanic");
+        assert_eq!(o["error"]["message"], "A".repeat(len));
+    }
+}
+
+/// Finding 9: `conformance run ... --json | true` panicked on the broken
+/// pipe ("failed printing to stdout", exit 101). It ends quietly, with the
+/// status the run had (0: the backends agree).
+pub(crate) fn a_closed_stdout_ends_the_run_quietly() {
+    // 1 MiB of return data: far more than a pipe holds, so the writes hit
+    // the closed pipe whenever the reader goes away.
+    let guest = scratch("pipe").join("big_return.wat");
+    std::fs::write(
+        &guest,
+        r#"(module
+          (import "env" "value_return" (func $ret (param i64 i64)))
+          (memory (export "memory") 16)
+          (func (export "main") (call $ret (i64.const 1048576) (i64.const 0))))"#,
+    )
+    .unwrap();
+    for json in [true, false] {
+        let mut args = vec!["run", guest.to_str().unwrap(), "--call", "main"];
+        if json {
+            args.push("--json");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_conformance"))
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close the read end at once, as `| true` does.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "json {json}: {stderr}");
+        assert!(!stderr.contains("panicked"), "json {json}: {stderr}");
+    }
+}
+
+/// Runs `args`, killing the command if it takes longer than `limit` (an
+/// endless read must fail the test, not hang it).
+#[cfg(unix)]
+fn conformance_within(args: &[&str], limit: std::time::Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_conformance"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the conformance binary runs");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("waiting works").is_none() {
+        if start.elapsed() > limit {
+            child.kill().expect("the child can be killed");
+            panic!("{args:?} still running after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("the output can be read")
+}
+
+/// Finding 10: `conformance run /dev/zero --call main` read without bound
+/// (3.5 GB in 1.6 s). At most the module size limit + 1 byte is read, then
+/// the file is refused with exit 2; likewise an endless input file.
+#[cfg(unix)]
+pub(crate) fn endless_files_are_refused_after_the_size_limit() {
+    let limit = std::time::Duration::from_secs(60);
+    let guest = guests().join("counter.wat");
+    for args in [
+        vec!["run", "/dev/zero", "--call", "main"],
+        vec![
+            "run",
+            guest.to_str().unwrap(),
+            "--call",
+            "increment",
+            "--input-file",
+            "/dev/zero",
+        ],
+    ] {
+        let out = conformance_within(&args, limit);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("larger than"), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// The guest-file bound is the module size limit: a module of exactly
+/// 4 MiB (a custom section pads it) runs, one byte more is refused.
+pub(crate) fn a_guest_file_at_the_module_size_limit_runs() {
+    let limit = runtime::ModuleLimits::default().max_module_size as usize;
+    let module = wat::parse_str(r#"(module (func (export "main")))"#).unwrap();
+    let dir = scratch("size");
+    for (name, size, code) in [("at.wasm", limit, 0), ("past.wasm", limit + 1, 2)] {
+        // A custom section: id 0, a 5-byte LEB size, a 1-byte name.
+        let payload = size - module.len() - 1 - 5;
+        let mut bytes = module.clone();
+        bytes.push(0);
+        let mut n = payload as u32;
+        for i in 0..5 {
+            let more = i < 4;
+            bytes.push((n & 0x7f) as u8 | if more { 0x80 } else { 0 });
+            n >>= 7;
+        }
+        bytes.push(1);
+        bytes.push(b'x');
+        bytes.resize(size, 0);
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).unwrap();
+        let out = conformance(&["run", path.to_str().unwrap(), "--call", "main"]);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Finding 7: 15 writes of 4 MiB and a 64 MiB `value_return` (within the
+/// default limits) peaked at 2.4 GB in the CLI, which built one JSON tree
+/// with every hex copy. The outcomes are now streamed: the run succeeds
+/// under a 1 GiB data-segment limit (`ulimit -d`), and its 780 MB of JSON
+/// parse.
+#[cfg(target_os = "linux")]
+pub(crate) fn big_outcomes_stream_in_bounded_memory() {
+    use serde::Deserialize;
+
+    /// The length of a hex string, checked to be hex, without keeping it.
+    struct HexLen(usize);
+    impl<'de> Deserialize<'de> for HexLen {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl serde::de::Visitor<'_> for V {
+                type Value = HexLen;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a hex string")
+                }
+                fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<HexLen, E> {
+                    if s.bytes().all(|b| b.is_ascii_hexdigit()) {
+                        Ok(HexLen(s.len()))
+                    } else {
+                        Err(E::custom("not hex"))
+                    }
+                }
+            }
+            d.deserialize_str(V)
+        }
+    }
+    #[derive(Deserialize)]
+    struct Change {
+        key_hex: String,
+        value_hex: HexLen,
+    }
+    #[derive(Deserialize)]
+    struct Outcome {
+        status: String,
+        return_hex: HexLen,
+        changes: Vec<Change>,
+        digest: Option<String>,
+    }
+    #[derive(Deserialize)]
+    struct Run {
+        agree: bool,
+        outcomes: Vec<Outcome>,
+    }
+
+    let guest = scratch("big").join("big.wat");
+    std::fs::write(
+        &guest,
+        r#"(module
+          (import "env" "storage_write" (func $w (param i64 i64 i64 i64 i64) (result i64)))
+          (import "env" "value_return" (func $ret (param i64 i64)))
+          (memory (export "memory") 1024)
+          (func (export "main") (local $k i32)
+            (loop $l
+              (i32.store8 (i32.const 0) (local.get $k))
+              (drop (call $w (i64.const 1) (i64.const 0) (i64.const 4194304) (i64.const 0) (i64.const 0)))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br_if $l (i32.lt_u (local.get $k) (i32.const 15))))
+            (call $ret (i64.const 67108864) (i64.const 0))))"#,
+    )
+    .unwrap();
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(r#"ulimit -d 1048576 && exec "$0" run "$1" --call main --json"#)
+        .arg(env!("CARGO_BIN_EXE_conformance"))
+        .arg(&guest)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::with_capacity(1 << 20, child.stdout.take().unwrap());
+    let run: Result<Run, _> = serde_json::from_reader(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let run = run.unwrap_or_else(|e| panic!("the output is not the JSON object: {e}; {stderr}"));
+    assert!(run.agree);
+    assert_eq!(run.outcomes.len(), 3);
+    for o in &run.outcomes {
+        assert_eq!(o.status, "ok");
+        assert_eq!(o.return_hex.0, 2 * (64 << 20));
+        assert_eq!(o.changes.len(), 15);
+        assert_eq!(o.changes[14].key_hex, "0e");
+        assert!(o.changes.iter().all(|c| c.value_hex.0 == 2 * (4 << 20)));
+        assert_eq!(o.digest, run.outcomes[0].digest);
+    }
+}
+
 /// The tests of this file.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
@@ -453,6 +708,26 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         crate::trial(
             "cli::missing_locked_and_corrupt_databases_exit_2",
             missing_locked_and_corrupt_databases_exit_2,
+        ),
+        crate::trial(
+            "cli::a_huge_panic_message_prints_as_a_table_and_as_json",
+            a_huge_panic_message_prints_as_a_table_and_as_json,
+        ),
+        crate::trial(
+            "cli::a_closed_stdout_ends_the_run_quietly",
+            a_closed_stdout_ends_the_run_quietly,
+        ),
+        crate::trial(
+            "cli::endless_files_are_refused_after_the_size_limit",
+            endless_files_are_refused_after_the_size_limit,
+        ),
+        crate::trial(
+            "cli::a_guest_file_at_the_module_size_limit_runs",
+            a_guest_file_at_the_module_size_limit_runs,
+        ),
+        crate::trial(
+            "cli::big_outcomes_stream_in_bounded_memory",
+            big_outcomes_stream_in_bounded_memory,
         ),
     ]
 }

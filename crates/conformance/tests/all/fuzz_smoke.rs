@@ -59,6 +59,31 @@ pub(crate) fn abi_generator_reaches_every_status() {
     }
 }
 
+/// The hostile generator (issue 12): bombs at the code limits, deep nests,
+/// huge tables, long bodies and host-call loops agree on every backend, and
+/// no outcome is non-deterministic. `HOSTILE_SMOKE_CASES=N` changes the
+/// number of cases (default 60; they are slow: compilation at the limits).
+pub(crate) fn no_divergence_on_hostile_guests() {
+    let cases: u64 = std::env::var("HOSTILE_SMOKE_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let fuzzer = Fuzzer::new(&BackendKind::compiled_in()).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let mut data = vec![0u8; 4096];
+    let (mut classes, mut divergences) = (Vec::new(), Vec::new());
+    for _ in 0..cases {
+        rng.fill_bytes(&mut data);
+        match fuzzer.hostile_case(&data) {
+            Ok(class) if !classes.contains(&class) => classes.push(class),
+            Ok(_) => {}
+            Err(d) => divergences.push(d.detail.chars().take(2000).collect::<String>()),
+        }
+    }
+    assert!(divergences.is_empty(), "{}", divergences.join("\n\n"));
+    assert_eq!(classes.len(), 4, "classes reached: {classes:?}");
+}
+
 /// The tests of this file.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
@@ -69,6 +94,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         crate::trial(
             "fuzz_smoke::abi_generator_reaches_every_status",
             abi_generator_reaches_every_status,
+        ),
+        crate::trial(
+            "fuzz_smoke::no_divergence_on_hostile_guests",
+            no_divergence_on_hostile_guests,
         ),
     ]
 }

@@ -160,7 +160,7 @@ fn sha256(data: &[u8]) -> Vec<u8> {
 
 fn workloads() -> Vec<Workload> {
     let guests = Path::new(env!("CARGO_MANIFEST_DIR")).join("guests");
-    let read = |p: &str| conformance::runner::load_guest(&guests.join(p)).unwrap();
+    let read = |p: &str| conformance::runner::load_guest(&guests.join(p), 64 << 20).unwrap();
     vec![
         // guests/c/sha.c: input N (u32 LE) then data; returns sha256^N(data).
         Workload {

@@ -1,15 +1,18 @@
 //! Module preparation: everything done once per module, before any engine
 //! sees it.
 //!
-//! [`prepare`] checks the static limits, validates against the allowed
-//! feature set, checks the imports against ABI v1 and the memory export, and
-//! rewrites the module: memory maximum clamped to the limit, the start
+//! [`prepare`] checks the static limits (the code limits of ABI 1.1
+//! among them, in `code_limits`: what keeps every engine's compilation
+//! fast and every engine able to run the module), validates against the
+//! allowed feature set, checks the imports against ABI v1 and the memory
+//! export, and rewrites the module: memory maximum clamped to the limit, the start
 //! function turned into an export the runtime calls after instantiation, and
 //! every function instrumented for gas, stack height and NaN determinism. Its output, a
 //! [`PreparedModule`], is what every backend compiles, so every backend runs
 //! the very same bytes.
 
 mod charge_sites;
+mod code_limits;
 mod features;
 mod imports;
 mod instrument;
@@ -37,7 +40,10 @@ use crate::value::{FuncSig, WasmValue};
 /// 7: ABI 1.1 metering — the gas counter in a local checked at loop
 /// headers, calls and returns, fewer charge sites, NaN canonicalisation only
 /// where bits can be observed, `memory.grow` charged per page added.
-pub const PREPARATION_VERSION: u32 = 7;
+///
+/// 8: ABI 1.1 code limits (nesting, blocks, branch-table targets, operand
+/// stack, frame, loop-carried locals, code size), checked before rewriting.
+pub const PREPARATION_VERSION: u32 = 8;
 
 /// A module ready for every backend: validated, limited and rewritten once.
 #[derive(Clone, Debug)]
@@ -198,7 +204,10 @@ pub fn cache_key(wasm: &[u8], config: &[u8; 32]) -> [u8; 32] {
 /// A [`Rejection`]: `StaticLimitExceeded`, `MalformedModule`,
 /// `DisallowedFeature`, `UnknownImport`, `MistypedImport` or
 /// `MissingMemoryExport`. Static limits are checked first, before any
-/// expensive work.
+/// expensive work: the section headers and every body's operators in one
+/// linear pass, then (with validation, which measures it) each function's
+/// operand stack and frame. A `StaticLimitExceeded` message starts with the
+/// name of the [`ModuleLimits`] field it exceeds.
 pub fn prepare(
     wasm: &[u8],
     limits: &ModuleLimits,
@@ -246,6 +255,12 @@ fn prepare_inner(
             .entered();
     static_limits::check_static_limits(wasm, limits)?;
     let validated = features::validate(wasm)?;
+    let imported_functions = validated
+        .types
+        .as_ref()
+        .function_count()
+        .saturating_sub(validated.functions.len() as u32);
+    code_limits::check_frames(&validated.functions, imported_functions, limits)?;
     let summary = imports::check_imports_and_exports(wasm, &validated.types, host_functions)?;
     let config = config_fingerprint(limits, schedule, host_functions);
     let rewritten = rewrite::rewrite(wasm, limits, schedule, &validated, instrument)?;

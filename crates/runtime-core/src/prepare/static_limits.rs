@@ -1,9 +1,12 @@
 //! Static module limits, checked in one cheap pass over the section headers
-//! before validation or any other expensive work (CosmWasm's CWA-2023-004
-//! compile bomb came from many functions sharing one many-parameter type).
+//! and the function bodies' operators before validation or any other
+//! expensive work (CosmWasm's CWA-2023-004 compile bomb came from many
+//! functions sharing one many-parameter type; the code limits of ABI 1.1
+//! are in [`super::code_limits`]).
 
 use wasmparser::{CompositeInnerType, Parser, Payload, TypeRef};
 
+use super::code_limits::CodeScan;
 use crate::error::{Rejection, RejectionKind};
 use crate::limits::ModuleLimits;
 
@@ -29,7 +32,8 @@ fn malformed(e: wasmparser::BinaryReaderError) -> Rejection {
     )
 }
 
-/// Checks every static limit of `limits` that the section headers show.
+/// Checks every static limit of `limits` that the section headers and the
+/// function bodies' operators show.
 ///
 /// # Errors
 ///
@@ -40,6 +44,15 @@ pub(super) fn check_static_limits(wasm: &[u8], limits: &ModuleLimits) -> Result<
     let mut functions: u64 = 0;
     let mut globals: u64 = 0;
     let mut tables: u64 = 0;
+    // Parameters of each type (0 for non-function types), the type of each
+    // defined function, and the number of imported functions: a body's
+    // locals include its parameters.
+    let mut type_params: Vec<u64> = Vec::new();
+    let mut function_types: Vec<u32> = Vec::new();
+    let mut imported_functions: u32 = 0;
+    let mut defined: usize = 0;
+    let mut code = CodeScan::new(limits);
+    let mut code_size: u64 = 0;
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(malformed)? {
             Payload::TypeSection(reader) => {
@@ -52,6 +65,10 @@ pub(super) fn check_static_limits(wasm: &[u8], limits: &ModuleLimits) -> Result<
                 // disallowed feature; only function types have arities.
                 for group in reader {
                     for sub in group.map_err(malformed)?.types() {
+                        type_params.push(match &sub.composite_type.inner {
+                            CompositeInnerType::Func(ty) => ty.params().len() as u64,
+                            _ => 0,
+                        });
                         if let CompositeInnerType::Func(ty) = &sub.composite_type.inner {
                             check(
                                 "max_params",
@@ -75,14 +92,23 @@ pub(super) fn check_static_limits(wasm: &[u8], limits: &ModuleLimits) -> Result<
                 )?;
                 for import in reader.into_imports() {
                     match import.map_err(malformed)?.ty {
-                        TypeRef::Func(_) => functions += 1,
+                        TypeRef::Func(_) => {
+                            functions += 1;
+                            imported_functions = imported_functions.saturating_add(1);
+                        }
                         TypeRef::Global(_) => globals += 1,
                         TypeRef::Table(_) => tables += 1,
                         _ => {}
                     }
                 }
             }
-            Payload::FunctionSection(reader) => functions += u64::from(reader.count()),
+            Payload::FunctionSection(reader) => {
+                functions += u64::from(reader.count());
+                check("max_functions", functions, u64::from(limits.max_functions))?;
+                for ty in reader {
+                    function_types.push(ty.map_err(malformed)?);
+                }
+            }
             Payload::GlobalSection(reader) => globals += u64::from(reader.count()),
             Payload::TableSection(reader) => {
                 tables += u64::from(reader.count());
@@ -122,17 +148,28 @@ pub(super) fn check_static_limits(wasm: &[u8], limits: &ModuleLimits) -> Result<
             )?,
             Payload::CodeSectionEntry(body) => {
                 let range = body.range();
+                let size = range.end - range.start;
                 check(
                     "max_function_body_size",
-                    range.end - range.start,
+                    size,
                     limits.max_function_body_size,
                 )?;
+                code_size = code_size.saturating_add(size);
+                check("max_code_size", code_size, limits.max_code_size)?;
                 let mut locals: u64 = 0;
                 for group in body.get_locals_reader().map_err(malformed)? {
                     let (count, _) = group.map_err(malformed)?;
                     locals = locals.saturating_add(u64::from(count));
                     check("max_locals", locals, u64::from(limits.max_locals))?;
                 }
+                let params = function_types
+                    .get(defined)
+                    .and_then(|ty| type_params.get(*ty as usize))
+                    .copied()
+                    .unwrap_or(0);
+                let index = imported_functions.saturating_add(defined as u32);
+                code.body(index, &body, locals.saturating_add(params))?;
+                defined += 1;
             }
             _ => {}
         }
