@@ -17,6 +17,7 @@ use crate::runner::{Invocation, guest_bytes};
 mod adversarial;
 mod apps;
 mod determinism;
+mod embedder;
 use adversarial::adversarial_cases;
 use apps::app_cases;
 use determinism::determinism_cases;
@@ -169,6 +170,7 @@ pub fn cases(s: &GasSchedule) -> Vec<Case> {
     cases.extend(determinism_cases(s, &base));
     cases.extend(app_cases(s, &base));
     cases.extend(adversarial_cases(s, &base));
+    cases.extend(embedder::embedder_cases(s, &base));
     cases
 }
 

@@ -1,7 +1,9 @@
 //! Expected outcomes, written from `ABI.md`, and how an outcome is checked
 //! against one.
 
-use runtime::{Event, ExecError, HostError, Outcome, Status, StorageChange};
+use runtime::{
+    Event, ExecError, HostError, NonDeterministic, Outcome, Status, StorageChange, WasmValue,
+};
 
 /// What a case must produce. On an error, `ABI.md` implies no return data,
 /// no events and no changes; logs written before the error are kept.
@@ -11,7 +13,8 @@ pub struct Expect {
     pub status: Status,
     /// The error kind's name, as `ABI.md` spells it (`None` for `ok`).
     pub error_kind: Option<&'static str>,
-    /// For `GuestPanic`, the message.
+    /// The exact message of a `GuestPanic`, an `Embedder` error or a
+    /// `HostPanic`.
     pub panic_message: Option<String>,
     /// The return data.
     pub return_data: Vec<u8>,
@@ -26,6 +29,8 @@ pub struct Expect {
     /// A text the error message must contain (a rejection names its limit
     /// or feature).
     pub message_contains: Option<&'static str>,
+    /// The typed results (empty for a `[] -> []` export and on error).
+    pub results: Vec<WasmValue>,
 }
 
 impl Expect {
@@ -41,6 +46,7 @@ impl Expect {
             changes: Vec::new(),
             gas_used: None,
             message_contains: None,
+            results: Vec::new(),
         }
     }
 
@@ -74,6 +80,32 @@ impl Expect {
             panic_message: Some(message.to_owned()),
             ..Self::host_error("GuestPanic")
         }
+    }
+
+    /// An embedder host function's error with `message` (status
+    /// `host_error`, kind `Embedder`).
+    pub fn embedder(message: &str) -> Self {
+        Self {
+            panic_message: Some(message.to_owned()),
+            ..Self::host_error("Embedder")
+        }
+    }
+
+    /// An embedder host function panicked: the non-deterministic
+    /// `HostPanic` with `message`. Such an outcome has no digest, so
+    /// backends "agree" on it when each reports this kind and message
+    /// (`suite::case_agrees`).
+    pub fn host_panic(message: &str) -> Self {
+        Self {
+            panic_message: Some(message.to_owned()),
+            ..Self::error(Status::NonDeterministic, "HostPanic")
+        }
+    }
+
+    /// With typed results.
+    pub fn results(mut self, results: impl IntoIterator<Item = WasmValue>) -> Self {
+        self.results = results.into_iter().collect();
+        self
     }
 
     /// With return data.
@@ -149,7 +181,10 @@ impl Expect {
         );
         if let Some(message) = &self.panic_message {
             let got = match &outcome.error {
-                Some(ExecError::Host(HostError::GuestPanic(m))) => Some(m.clone()),
+                Some(
+                    ExecError::Host(HostError::GuestPanic(m) | HostError::Embedder(m))
+                    | ExecError::NonDeterministic(NonDeterministic::HostPanic(m)),
+                ) => Some(m.clone()),
                 _ => None,
             };
             expect_eq(
@@ -178,6 +213,11 @@ impl Expect {
             format!("{:?}", self.changes),
             format!("{:?}", outcome.changes),
         );
+        let show = |values: &[WasmValue]| {
+            let items: Vec<String> = values.iter().map(ToString::to_string).collect();
+            format!("[{}]", items.join(", "))
+        };
+        expect_eq("results", show(&self.results), show(&outcome.results));
         if let Some(gas) = self.gas_used {
             expect_eq("gas used", gas.to_string(), outcome.gas_used.to_string());
         }

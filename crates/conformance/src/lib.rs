@@ -22,6 +22,7 @@
 //! None: all three engines are always built here.
 
 pub mod corpus;
+pub mod embedder;
 pub mod expect;
 pub mod fuzz;
 pub mod report;

@@ -46,7 +46,10 @@ pub fn run_json(outcomes: &[BackendOutcome]) -> Value {
 pub fn error_cell(outcome: &Outcome) -> String {
     match &outcome.error {
         None => "-".into(),
-        Some(e @ ExecError::Host(runtime::HostError::GuestPanic(_))) => {
+        Some(
+            e
+            @ ExecError::Host(runtime::HostError::GuestPanic(_) | runtime::HostError::Embedder(_)),
+        ) => {
             format!("{}({:?})", e.kind_name(), e.message())
         }
         Some(e) => e.kind_name().into(),
