@@ -110,7 +110,9 @@ impl ModuleRegistry {
         let gate = self.compiling.lock().entry(key).or_default().clone();
         let module = {
             let _compiling = gate.lock();
-            match self.compiled.lock().get(&key).and_then(Weak::upgrade) {
+            // Bound first: the guard must not live into the match arms.
+            let done = self.compiled.lock().get(&key).and_then(Weak::upgrade);
+            match done {
                 // Compiled by the thread this one waited for.
                 Some(module) => module,
                 None => {
