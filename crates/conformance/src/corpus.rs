@@ -47,6 +47,7 @@ macro_rules! guest {
 mod adversarial;
 mod apps;
 mod determinism;
+mod embedder;
 mod hostile;
 pub mod shape;
 mod static_limits;
@@ -201,6 +202,7 @@ pub fn cases(s: &GasSchedule) -> Vec<Case> {
     cases.extend(app_cases(s, &base));
     cases.extend(adversarial_cases(s, &base));
     cases.extend(hostile_cases(s, &base));
+    cases.extend(embedder::embedder_cases(s, &base));
     cases
 }
 

@@ -2,7 +2,8 @@
 //! against one.
 
 use runtime::{
-    Event, ExecError, HostError, Outcome, RejectionKind, Status, StorageChange, TrapKind,
+    Event, ExecError, HostError, NonDeterministic, Outcome, RejectionKind, Status, StorageChange,
+    TrapKind, WasmValue,
 };
 use sha2::{Digest, Sha256};
 
@@ -17,6 +18,10 @@ pub enum ExpectedError {
     /// Status `rejected`, this kind (the detail is free text; see
     /// [`Expect::naming`]).
     Rejected(RejectionKind),
+    /// Status `nondeterministic`, exactly this condition (an embedder's
+    /// `HostPanic` with its message: such an outcome has no digest, so
+    /// backends "agree" on it when each reports it; `suite::case_agrees`).
+    NonDeterministic(NonDeterministic),
 }
 
 impl ExpectedError {
@@ -26,6 +31,7 @@ impl ExpectedError {
             ExpectedError::Trap(_) => Status::Trap,
             ExpectedError::Host(_) => Status::HostError,
             ExpectedError::Rejected(_) => Status::Rejected,
+            ExpectedError::NonDeterministic(_) => Status::NonDeterministic,
         }
     }
 
@@ -35,6 +41,9 @@ impl ExpectedError {
             (ExpectedError::Trap(want), ExecError::Trap(got)) => want == got,
             (ExpectedError::Host(want), ExecError::Host(got)) => want == got,
             (ExpectedError::Rejected(want), ExecError::Rejected(got)) => *want == got.kind,
+            (ExpectedError::NonDeterministic(want), ExecError::NonDeterministic(got)) => {
+                want == got
+            }
             _ => false,
         }
     }
@@ -150,6 +159,8 @@ pub struct Expect {
     /// A text the error message must contain (a rejection names its limit
     /// or feature).
     pub message_contains: Option<&'static str>,
+    /// The typed results (empty for a `[] -> []` export and on error).
+    pub results: Vec<WasmValue>,
     /// For outputs too big to hold in every copy of a case: the return
     /// data's length and SHA-256, checked instead of `return_data`.
     pub return_digest: Option<(u64, [u8; 32])>,
@@ -201,6 +212,7 @@ impl Expect {
             changes: Vec::new(),
             gas_used: None,
             message_contains: None,
+            results: Vec::new(),
             return_digest: None,
             changes_digest: None,
         }
@@ -232,6 +244,26 @@ impl Expect {
     /// `GuestPanic(message)`.
     pub fn panic(message: &str) -> Self {
         Self::host_error(HostError::GuestPanic(message.to_owned()))
+    }
+
+    /// An embedder host function's error with `message` (status
+    /// `host_error`, kind `Embedder`).
+    pub fn embedder(message: &str) -> Self {
+        Self::host_error(HostError::Embedder(message.to_owned()))
+    }
+
+    /// An embedder host function panicked: the non-deterministic
+    /// `HostPanic` with `message`.
+    pub fn host_panic(message: &str) -> Self {
+        Self::error(ExpectedError::NonDeterministic(
+            NonDeterministic::HostPanic(message.to_owned()),
+        ))
+    }
+
+    /// With typed results.
+    pub fn results(mut self, results: impl IntoIterator<Item = WasmValue>) -> Self {
+        self.results = results.into_iter().collect();
+        self
     }
 
     /// The status.
@@ -392,6 +424,11 @@ impl Expect {
             }
             None => {}
         }
+        let show = |values: &[WasmValue]| {
+            let items: Vec<String> = values.iter().map(ToString::to_string).collect();
+            format!("[{}]", items.join(", "))
+        };
+        expect_eq("results", show(&self.results), show(&outcome.results));
         if let Some(gas) = self.gas_used {
             expect_eq("gas used", gas.to_string(), outcome.gas_used.to_string());
         }

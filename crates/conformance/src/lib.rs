@@ -23,6 +23,7 @@
 
 pub mod bombs;
 pub mod corpus;
+pub mod embedder;
 pub mod expect;
 pub mod fuzz;
 pub mod report;

@@ -136,7 +136,10 @@ const TABLE_MESSAGE_CHARS: usize = 60;
 pub fn error_cell(outcome: &Outcome) -> String {
     match &outcome.error {
         None => "-".into(),
-        Some(e @ ExecError::Host(runtime::HostError::GuestPanic(_))) => {
+        Some(
+            e
+            @ ExecError::Host(runtime::HostError::GuestPanic(_) | runtime::HostError::Embedder(_)),
+        ) => {
             let message = e.message();
             let chars = message.chars().count();
             if chars <= TABLE_MESSAGE_CHARS {

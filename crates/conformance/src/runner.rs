@@ -136,7 +136,9 @@ impl std::fmt::Debug for Runners {
 }
 
 impl Runners {
-    /// Runtimes for `kinds`, which must be compiled in.
+    /// Runtimes for `kinds`, which must be compiled in, with the guest ABI
+    /// and the embedder test functions of [`crate::embedder`] (import
+    /// module `test`) as host functions.
     ///
     /// # Errors
     ///
@@ -145,7 +147,13 @@ impl Runners {
     pub fn new(kinds: &[BackendKind]) -> Result<Self, RuntimeError> {
         let runtimes = kinds
             .iter()
-            .map(|&k| Ok::<_, RuntimeError>((k, k.runtime()?)))
+            .map(|&k| {
+                let runtime = k
+                    .builder()?
+                    .host_functions(crate::embedder::host_functions()?)
+                    .build()?;
+                Ok::<_, RuntimeError>((k, runtime))
+            })
             .collect::<Result<_, _>>()?;
         Ok(Self { runtimes })
     }

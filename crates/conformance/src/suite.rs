@@ -83,6 +83,26 @@ pub fn check_backend(
     }
 }
 
+/// Whether the backends agree on `case`: equal digests — or, for a case
+/// whose expected status is non-deterministic (an embedder's panic), the
+/// same non-deterministic kind and message on every backend. Such outcomes
+/// have no digest (`ABI.md`: they never enter one), so digests cannot
+/// agree; the expected condition, reported identically everywhere, is the
+/// agreement. No outcomes never agree.
+pub fn case_agrees(case: &Case, outcomes: &[BackendOutcome]) -> bool {
+    let Some(first) = outcomes.first() else {
+        return false;
+    };
+    if case.expect.status() != Status::NonDeterministic {
+        return report::agree(outcomes);
+    }
+    outcomes.iter().all(|o| {
+        o.outcome.status() == Status::NonDeterministic
+            && o.outcome.error == first.outcome.error
+            && o.outcome.logs == first.outcome.logs
+    })
+}
+
 /// Runs `case` on every backend of `runners`, each over its own storage
 /// holding the pre-state, committing on `ok`.
 pub fn run_case(runners: &Runners, case: &Case) -> CaseResult {
@@ -103,7 +123,7 @@ pub fn run_case(runners: &Runners, case: &Case) -> CaseResult {
         }
         Err(e) => failures.push(format!("infrastructure error: {e}")),
     }
-    let agree = !outcomes.is_empty() && report::agree(&outcomes);
+    let agree = case_agrees(case, &outcomes);
     CaseResult {
         name: case.name.clone(),
         guest: case.guest.name(),

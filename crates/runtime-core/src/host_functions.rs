@@ -292,6 +292,19 @@ impl HostContext<'_> {
         self.memory.size()
     }
 
+    /// Checks that `len` bytes at `ptr` lie inside the guest memory, without
+    /// touching them: the ABI's order is bounds, then per-byte gas, then the
+    /// work, and a function that charges per byte checks first.
+    ///
+    /// # Errors
+    ///
+    /// `MemoryAccessViolation` if `ptr + len` overflows or passes the end
+    /// (so a zero-length access at `ptr > size` fails too, as in the ABI).
+    pub fn check_memory(&self, ptr: u64, len: u64) -> Result<(), HostFnError> {
+        checked_range(ptr, len, self.memory.size())?;
+        Ok(())
+    }
+
     /// Reads `len` bytes of guest memory at `ptr`.
     ///
     /// # Errors

@@ -108,16 +108,32 @@ impl ModuleRegistry {
             return module;
         }
         let gate = self.compiling.lock().entry(key).or_default().clone();
-        let _compiling = gate.lock();
-        if let Some(module) = self.compiled.lock().get(&key).and_then(Weak::upgrade) {
-            return module;
+        let module = {
+            let _compiling = gate.lock();
+            // Bound first: the guard must not live into the match arms.
+            let done = self.compiled.lock().get(&key).and_then(Weak::upgrade);
+            match done {
+                // Compiled by the thread this one waited for.
+                Some(module) => module,
+                None => {
+                    let module = Arc::new(self.runtime.compile(prepared));
+                    let mut compiled = self.compiled.lock();
+                    compiled.retain(|_, m| m.strong_count() > 0);
+                    compiled.insert(key, Arc::downgrade(&module));
+                    module
+                }
+            }
+        };
+        // Whoever leaves last removes the gate (on every path, so gates do
+        // not pile up): the map's reference and this one are all that is
+        // left of it.
+        let mut compiling = self.compiling.lock();
+        if compiling
+            .get(&key)
+            .is_some_and(|g| Arc::ptr_eq(g, &gate) && Arc::strong_count(g) == 2)
+        {
+            compiling.remove(&key);
         }
-        let module = Arc::new(self.runtime.compile(prepared));
-        let mut compiled = self.compiled.lock();
-        compiled.retain(|_, m| m.strong_count() > 0);
-        compiled.insert(key, Arc::downgrade(&module));
-        drop(compiled);
-        self.compiling.lock().remove(&key);
         module
     }
 

@@ -39,11 +39,20 @@
 //! * `wasmer` (default): the wasmer engine, Cranelift.
 //! * `wasmer-singlepass`: wasmer's Singlepass compiler too.
 //! * `wasmi` (default): the wasmi interpreter.
+//! * `json` (default): [`json`], serde values as a call's input and JSON
+//!   return data parsed.
 //! * `testing`: the testing tier (`runtime::testing`: uninstrumented modules,
 //!   raw instances) for conformance tools; never needed to run guests.
 //! * `redb`: persistent storage, `runtime::storage_redb::RedbStorage`.
+//!
+//! [`embedding`] shows, runnable on every engine, the embedder's own host
+//! functions, typed calls and the module registry.
 
 #![forbid(unsafe_code)]
+
+pub mod embedding;
+#[cfg(feature = "json")]
+pub mod json;
 
 // The embedder tier, listed explicitly (see `runtime_core`'s docs).
 pub use runtime_core::{

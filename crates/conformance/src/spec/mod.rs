@@ -10,7 +10,10 @@
 //!
 //! Every module is compiled once per backend and mode and instantiated with
 //! [`RawModule::instantiate`](runtime::testing::RawModule::instantiate); instances
-//! live as long as the script can refer to them. Modules are prepared under
+//! live as long as the script can refer to them. The runtimes link the
+//! `spectest` functions ([`spectest`]) as embedder host functions, so
+//! modules that import only those run; other imports (`spectest`'s globals,
+//! table and memory, registered modules) are rejected and skipped. Modules are prepared under
 //! [`spec_limits`]: the default static limits are sized for guests, not for
 //! the testsuite's deliberately big modules, and the testsuite is about
 //! semantics.
@@ -34,6 +37,7 @@
 
 mod directives;
 pub mod skips;
+pub mod spectest;
 mod values;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -382,14 +386,19 @@ pub fn stale_skips(names: &[&str], used: &BTreeSet<(usize, usize)>) -> Vec<Strin
     unused_skips
 }
 
-/// The runtime a spec run uses on `kind`: the default schedule and
-/// [`spec_limits`].
+/// The runtime a spec run uses on `kind`: the default schedule,
+/// [`spec_limits`] and the `spectest` host functions.
 ///
 /// # Errors
 ///
 /// The backend is not compiled in or cannot start.
 pub fn spec_runtime(kind: BackendKind) -> Result<Runtime, SpecError> {
-    Ok(kind.runtime_with(GasSchedule::default(), spec_limits())?)
+    Ok(kind
+        .builder()?
+        .schedule(GasSchedule::default())
+        .module_limits(spec_limits())
+        .host_functions(spectest::host_functions()?)
+        .build()?)
 }
 
 /// The `.wast` files of `dir`, sorted by name, with their text.
@@ -692,9 +701,11 @@ mod tests {
 (assert_exhaustion (invoke "deep" (i32.const 0)) "call stack exhausted")
 (assert_invalid (module (func (result i32))) "type mismatch")
 (assert_malformed (module quote "(func") "unexpected end")
-(assert_unlinkable (module (import "spectest" "print" (func))) "unknown import")
-(module (import "spectest" "print" (func)))
+(assert_unlinkable (module (import "spectest" "print_i32" (func (param i64)))) "incompatible import type")
+(module (import "spectest" "global_i32" (global i32)))
 (invoke "add" (i32.const 1) (i32.const 2))
+(module (import "spectest" "print_i32" (func $p (param i32))) (func (export "p") (call $p (i32.const 1))))
+(assert_return (invoke "p"))
 "#;
 
     #[test]
@@ -718,12 +729,13 @@ mod tests {
         assert_eq!(report.runs.len(), 2);
         for run in &report.runs {
             let lines: Vec<usize> = run.failures.iter().map(|f| f.line).collect();
-            // The wrong sum, the missing trap, the module importing
-            // `spectest` (not in the skip table), and the invoke on it.
+            // The wrong sum, the missing trap, the module importing a
+            // `spectest` global (not in the skip table), and the invoke on
+            // it. The module importing `spectest.print_i32` links.
             assert_eq!(lines, [9, 11, 18, 19], "{:#?}", run.failures);
             assert_eq!(
                 (run.passed, run.failed, run.skipped),
-                (9, 4, 2),
+                (11, 4, 2),
                 "{}",
                 run.mode.name()
             );

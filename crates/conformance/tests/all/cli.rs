@@ -72,6 +72,7 @@ pub(crate) fn run_json_has_the_documented_shape_and_agrees() {
         assert_eq!(o["events"][0]["kind"], "count");
         assert_eq!(o["digest"].as_str().unwrap().len(), 64);
         assert_eq!(o["digest"], outcomes[0]["digest"]);
+        assert_eq!(o["results"], serde_json::json!([]));
     }
 }
 
@@ -668,6 +669,89 @@ pub(crate) fn big_outcomes_stream_in_bounded_memory() {
     }
 }
 
+/// `--args` calls an export with typed arguments; `"results"` lists its
+/// results as `CLI.md` spells them (floats as bits, so NaN payloads are
+/// exact), and they enter the digest.
+pub(crate) fn run_args_json_reports_typed_results() {
+    let typed = guests().join("typed.wat");
+    let typed = typed.to_str().unwrap();
+    let run = |call: &str, args: &str| {
+        conformance(&["run", typed, "--call", call, "--args", args, "--json"])
+    };
+    // `swap` returns its four arguments in reverse order, bits unchanged.
+    let out = run("swap", "i32:-1,i64:0x10,f32:bits:0x7fa00001,f64:nan");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json(&out);
+    assert_eq!(v["agree"], true);
+    let outcomes = v["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 3);
+    for o in outcomes {
+        assert_eq!(o["status"], "ok", "{o}");
+        assert_eq!(
+            o["results"],
+            serde_json::json!([
+                "f64:bits:0x7ff8000000000000",
+                "f32:bits:0x7fa00001",
+                "i64:16",
+                "i32:-1"
+            ])
+        );
+        assert_eq!(o["digest"], outcomes[0]["digest"]);
+    }
+    // Other results, another digest.
+    let other = json(&run("swap", "i32:-1,i64:0x10,f32:bits:0x7fa00002,f64:nan"));
+    assert_ne!(other["outcomes"][0]["digest"], outcomes[0]["digest"]);
+
+    // A signed division by a negative number.
+    let v = json(&run("div_i32", "i32:-7,i32:2"));
+    assert_eq!(v["outcomes"][1]["results"], serde_json::json!(["i32:-3"]));
+
+    // The wrong arity is a rejection naming the signature, on every
+    // backend alike (so they agree: exit 0).
+    let out = run("add_i32", "i32:1");
+    assert_eq!(out.status.code(), Some(0));
+    for o in json(&out)["outcomes"].as_array().unwrap() {
+        assert_eq!(o["status"], "rejected");
+        assert_eq!(o["error"]["kind"], "ArgumentMismatch");
+        let message = o["error"]["message"].as_str().unwrap();
+        assert!(message.contains("[i32, i32] -> [i32]"), "{message}");
+        assert_eq!(o["results"], serde_json::json!([]));
+    }
+
+    // A malformed list is a usage error.
+    for bad in ["i32", "i33:1", "i32:x", "f32:bits:0x1ffffffff"] {
+        let out = run("add_i32", bad);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(out.stdout.is_empty(), "{bad}");
+    }
+
+    // The corpus's embedder functions are linked: a NaN payload through
+    // the host, unchanged.
+    let embedder = guests().join("embedder.wat");
+    let out = conformance(&[
+        "run",
+        embedder.to_str().unwrap(),
+        "--call",
+        "pass_f64",
+        "--args",
+        "f64:bits:0x7ff4000000000001",
+        "--json",
+    ]);
+    let v = json(&out);
+    assert_eq!(v["agree"], true);
+    for o in v["outcomes"].as_array().unwrap() {
+        assert_eq!(
+            o["results"],
+            serde_json::json!(["f64:bits:0x7ff4000000000001"])
+        );
+    }
+}
+
 /// The tests of this file.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
@@ -728,6 +812,10 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
         crate::trial(
             "cli::big_outcomes_stream_in_bounded_memory",
             big_outcomes_stream_in_bounded_memory,
+        ),
+        crate::trial(
+            "cli::run_args_json_reports_typed_results",
+            run_args_json_reports_typed_results,
         ),
     ]
 }

@@ -50,7 +50,7 @@ fn all_agree(case: &Case) -> Result<(), Failed> {
     if outcomes.len() < 2 {
         return Err("fewer than two backends compiled in".into());
     }
-    if report::agree(&outcomes) {
+    if suite::case_agrees(case, &outcomes) {
         Ok(())
     } else {
         Err(format!("backends diverge:\n{}", report::run_table(&outcomes)).into())
