@@ -26,6 +26,7 @@ pub mod expect;
 pub mod fuzz;
 pub mod report;
 pub mod runner;
+pub mod session;
 pub mod spec;
 pub mod suite;
 pub mod typed_args;

@@ -6,6 +6,9 @@
 //! * `conformance spec [--dir DIR]`: the spec testsuite, raw and prepared.
 //! * `conformance fuzz [--seconds N | --iterations N] [--seed S] [--out DIR]`:
 //!   differential fuzzing.
+//! * `conformance session SCRIPT [--backend NAME] [--state PATH] [--json]`:
+//!   a multi-module session script, session digests compared
+//!   (`session_cli.rs`).
 //!
 //! Exit status: 0 when the backends agree (and, for `suite`, match every
 //! expectation), 1 when they diverge, 2 for a usage error or an unreadable
@@ -13,13 +16,15 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod session_cli;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use conformance::fuzz::Fuzzer;
 use conformance::runner::{Invocation, Runners, load_guest};
-use conformance::{corpus, report, spec, suite};
+use conformance::{corpus, report, session, spec, suite};
 use runtime::{BackendKind, ExecutionContext, ExecutionLimits, GasSchedule, ModuleLimits};
 
 #[derive(Parser)]
@@ -65,6 +70,9 @@ enum Command {
     /// Differential fuzzing: generated modules, prepared once, run on every
     /// backend, outcomes compared.
     Fuzz(FuzzArgs),
+    /// Run a multi-module session script on each selected backend and
+    /// compare the session digests.
+    Session(session_cli::SessionArgs),
 }
 
 #[derive(clap::Args)]
@@ -217,8 +225,13 @@ fn run_suite(backends: &[String], json: bool) -> Result<ExitCode, Usage> {
     let runners = Runners::new(&kinds).map_err(|e| Usage(e.to_string()))?;
     let cases = corpus::cases(&GasSchedule::default());
     let results: Vec<_> = cases.iter().map(|c| suite::run_case(&runners, c)).collect();
+    let sessions = session::cases::run_all(&kinds).map_err(|e| Usage(e.to_string()))?;
+    let sessions_passed = sessions.iter().all(session::cases::SessionCaseResult::passed);
     if json {
-        println!("{}", suite::json(&results));
+        let mut value = suite::json(&results);
+        value["passed"] = (value["passed"] == true && sessions_passed).into();
+        value["sessions"] = session::cases::json(&sessions);
+        println!("{value}");
     } else {
         println!(
             "backends: {}",
@@ -229,8 +242,9 @@ fn run_suite(backends: &[String], json: bool) -> Result<ExitCode, Usage> {
                 .join(", ")
         );
         print!("{}", suite::table(&results));
+        print!("\n{}", session::cases::table(&sessions));
     }
-    Ok(if results.iter().all(suite::CaseResult::passed) {
+    Ok(if results.iter().all(suite::CaseResult::passed) && sessions_passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -362,6 +376,7 @@ fn main() -> ExitCode {
             json,
         } => run_spec(dir, &backends, json),
         Command::Fuzz(args) => fuzz(args),
+        Command::Session(args) => session_cli::run(args),
     };
     result.unwrap_or_else(|Usage(message)| {
         eprintln!("conformance: {message}");

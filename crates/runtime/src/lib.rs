@@ -53,6 +53,11 @@ pub use runtime_core::{
     RuntimeBuilder, RuntimeError, Status, Storage, StorageChange, StorageError, TrapKind, ValType,
     ValueFingerprint, WasmValue, outcomes_agree, prepare, prepare_with,
 };
+// Sessions: several modules by name with a deterministic message bus.
+pub use runtime_core::{
+    Envelope, MAX_NAME_LEN, Message, NamespacedStorage, SESSION_IMPORT_MODULE, Session,
+    SessionLimits, StepKind, TraceStep,
+};
 // The determinism model's constants and the preparation key.
 /// The backend tier, for backend authors.
 pub use runtime_core::backend;
