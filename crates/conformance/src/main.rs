@@ -286,11 +286,12 @@ fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
     let start = Instant::now();
     let mut last_report = start;
     let (mut executed, mut smith, mut abi, mut divergences) = (0u64, 0u64, 0u64, 0u64);
+    let mut sessions = 0u64;
     let mut data = vec![0u8; 4096];
-    let progress = |executed: u64, smith: u64, abi: u64, divergences: u64| {
+    let progress = |executed: u64, smith: u64, abi: u64, sessions: u64, divergences: u64| {
         let secs = start.elapsed().as_secs_f64();
         eprint!(
-            "\r[fuzz] {executed} cases ({:.0}/s): {smith} wasm-smith, {abi} ABI, {divergences} divergences, {secs:.0}s   ",
+            "\r[fuzz] {executed} cases ({:.0}/s): {smith} wasm-smith, {abi} ABI, {sessions} sessions, {divergences} divergences, {secs:.0}s   ",
             executed as f64 / secs.max(1e-9)
         );
         let _ = std::io::stderr().flush();
@@ -300,18 +301,23 @@ fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
             break;
         }
         rng.fill_bytes(&mut data);
-        let result = if i % 2 == 0 {
-            match fuzzer.smith_case(&data) {
+        let result = match i % 3 {
+            0 => match fuzzer.smith_case(&data) {
                 Ok(true) => {
                     smith += 1;
                     Ok(())
                 }
                 Ok(false) => Ok(()),
                 Err(d) => Err(d),
+            },
+            1 => {
+                abi += 1;
+                fuzzer.abi_case(&data)
             }
-        } else {
-            abi += 1;
-            fuzzer.abi_case(&data)
+            _ => {
+                sessions += 1;
+                fuzzer.session_case(&data)
+            }
         };
         executed += 1;
         if let Err(divergence) = result {
@@ -331,15 +337,15 @@ fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
             }
         }
         if last_report.elapsed() >= Duration::from_millis(500) {
-            progress(executed, smith, abi, divergences);
+            progress(executed, smith, abi, sessions, divergences);
             last_report = Instant::now();
         }
     }
-    progress(executed, smith, abi, divergences);
+    progress(executed, smith, abi, sessions, divergences);
     let secs = start.elapsed().as_secs_f64();
     eprintln!();
     println!(
-        "fuzz: {executed} cases ({smith} wasm-smith modules, {abi} ABI guests) on {} in {secs:.1}s: {:.1} cases/s, {divergences} divergences",
+        "fuzz: {executed} cases ({smith} wasm-smith modules, {abi} ABI guests, {sessions} sessions) on {} in {secs:.1}s: {:.1} cases/s, {divergences} divergences",
         kinds
             .iter()
             .map(|k| k.name())

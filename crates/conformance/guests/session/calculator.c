@@ -4,7 +4,7 @@
  *
  *   add(i64, i64) -> i64, mul(i64, i64) -> i64
  *
- * Each sends "a op b = r" to "logger" and "last=r" to "database". */
+ * Each sends "a op b = r" to "logger" and "result=r" to "database". */
 #include "session.h"
 
 static long long report(const char *op, long long a, long long b, long long r) {
@@ -23,7 +23,7 @@ static long long report(const char *op, long long a, long long b, long long r) {
     storage_write(4, PTR("last"), value.len, PTR(value.bytes), 0);
 
     text record = {0};
-    text_str(&record, "last=");
+    text_str(&record, "result=");
     text_bytes(&record, value.bytes, value.len);
     send_str("database", record.bytes, record.len);
     return r;

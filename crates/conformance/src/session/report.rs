@@ -8,29 +8,25 @@ use super::{SessionRun, agree};
 use crate::report::{error_cell, outcome_json, render};
 
 /// One step as `CLI.md` shows it: the fields of a `run` outcome (without
-/// `backend`) plus its module, export and sent messages.
+/// `backend`) plus its module, export and sent messages, in `CLI.md`'s
+/// order.
 pub fn step_json(step: &TraceStep) -> Value {
     let mut outcome = outcome_json("", &step.outcome);
-    let fields = outcome.as_object_mut().map(std::mem::take).unwrap_or_default();
-    let mut object = serde_json::Map::new();
-    object.insert("module".into(), json!(step.module));
-    object.insert("call".into(), json!(step.export));
-    for (key, value) in fields {
-        match key.as_str() {
-            "backend" => {}
-            "gas_used" => {
-                object.insert(
-                    "messages".into(),
-                    json!(step.outcome.messages.iter().map(|m| json!({"to": m.to, "data_hex": hex::encode(&m.data)})).collect::<Vec<_>>()),
-                );
-                object.insert(key, value);
-            }
-            _ => {
-                object.insert(key, value);
-            }
-        }
-    }
-    Value::Object(object)
+    let mut take = |key: &str| outcome.get_mut(key).map(Value::take).unwrap_or(Value::Null);
+    json!({
+        "module": step.module,
+        "call": step.export,
+        "status": take("status"),
+        "error": take("error"),
+        "return_hex": take("return_hex"),
+        "logs": take("logs"),
+        "events": take("events"),
+        "changes": take("changes"),
+        "results": take("results"),
+        "messages": step.outcome.messages.iter().map(|m| json!({"to": m.to, "data_hex": hex::encode(&m.data)})).collect::<Vec<_>>(),
+        "gas_used": take("gas_used"),
+        "digest": take("digest"),
+    })
 }
 
 fn dead_letter_json(e: &Envelope) -> Value {

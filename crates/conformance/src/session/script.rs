@@ -12,9 +12,12 @@
 //! ```
 //!
 //! Each `invoke` and `pump` step may also carry `seed` (64 hex digits),
-//! `time_ns` and `gas`, as `run`'s options. One extension of `CLI.md`: a
+//! `time_ns` and `gas`, as `run`'s options. Two extensions of `CLI.md`: a
 //! step `{"load": NAME, "guest": PATH}` loads a module in the middle of a
-//! script (for instance again after an `unload`). Guest paths are relative
+//! script (for instance again after an `unload`), and a top-level
+//! `"limits"` object sets any of the [`SessionLimits`] (`max_message_len`,
+//! `max_messages_per_execution`, `max_mailbox_len`, `max_pump_steps`; the
+//! defaults otherwise), which the fuzzer's reproducers use. Guest paths are relative
 //! to the script's folder. Unknown keys are errors, so a typo never passes
 //! silently.
 
@@ -136,7 +139,7 @@ impl Script {
     /// As [`Script::from_file`].
     pub fn from_json(value: &Value, dir: &Path) -> Result<Self, ScriptError> {
         let top = object(value, "the script")?;
-        only_keys(top, &["modules", "steps"], "the script")?;
+        only_keys(top, &["modules", "steps", "limits"], "the script")?;
         let modules = top
             .get("modules")
             .and_then(Value::as_array)
@@ -161,7 +164,7 @@ impl Script {
         let script = Self {
             modules,
             steps,
-            limits: SessionLimits::default(),
+            limits: top.get("limits").map(limits).transpose()?.unwrap_or_default(),
         };
         script.check_names()?;
         Ok(script)
@@ -246,6 +249,32 @@ fn number(map: &Map<String, Value>, key: &str, what: &str) -> Result<Option<u64>
             })
         })
         .transpose()
+}
+
+/// The extension key `limits`: any of the [`SessionLimits`] fields.
+fn limits(value: &Value) -> Result<SessionLimits, ScriptError> {
+    let what = "\"limits\"";
+    let map = object(value, what)?;
+    let keys = [
+        "max_message_len",
+        "max_messages_per_execution",
+        "max_mailbox_len",
+        "max_pump_steps",
+    ];
+    only_keys(map, &keys, what)?;
+    let mut limits = SessionLimits::default();
+    let fields = [
+        &mut limits.max_message_len,
+        &mut limits.max_messages_per_execution,
+        &mut limits.max_mailbox_len,
+        &mut limits.max_pump_steps,
+    ];
+    for (key, field) in keys.into_iter().zip(fields) {
+        if let Some(n) = number(map, key, what)? {
+            *field = n;
+        }
+    }
+    Ok(limits)
 }
 
 fn load_module(name: &str, guest: &str, dir: &Path) -> Result<ScriptModule, ScriptError> {
@@ -360,6 +389,7 @@ mod tests {
     fn parses_every_step_kind() {
         let script = parse(json!({
             "modules": [{"name": "ping", "guest": "ping.wat"}, {"name": "pong", "guest": "pong.wat"}],
+            "limits": {"max_mailbox_len": 3},
             "steps": [
                 {"invoke": "ping", "call": "start", "input_hex": "05", "seed": "11".repeat(32), "time_ns": 7, "gas": 9},
                 {"invoke": "pong", "call": "add", "args": "i64:2,i64:3"},
@@ -370,6 +400,13 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(script.modules.len(), 2);
+        assert_eq!(
+            script.limits,
+            SessionLimits {
+                max_mailbox_len: 3,
+                ..SessionLimits::default()
+            }
+        );
         let ScriptStep::Invoke { context, args, .. } = &script.steps[0] else {
             panic!("{:?}", script.steps[0])
         };
