@@ -226,7 +226,9 @@ fn run_suite(backends: &[String], json: bool) -> Result<ExitCode, Usage> {
     let cases = corpus::cases(&GasSchedule::default());
     let results: Vec<_> = cases.iter().map(|c| suite::run_case(&runners, c)).collect();
     let sessions = session::cases::run_all(&kinds).map_err(|e| Usage(e.to_string()))?;
-    let sessions_passed = sessions.iter().all(session::cases::SessionCaseResult::passed);
+    let sessions_passed = sessions
+        .iter()
+        .all(session::cases::SessionCaseResult::passed);
     if json {
         let mut value = suite::json(&results);
         value["passed"] = (value["passed"] == true && sessions_passed).into();
@@ -244,11 +246,13 @@ fn run_suite(backends: &[String], json: bool) -> Result<ExitCode, Usage> {
         print!("{}", suite::table(&results));
         print!("\n{}", session::cases::table(&sessions));
     }
-    Ok(if results.iter().all(suite::CaseResult::passed) && sessions_passed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(
+        if results.iter().all(suite::CaseResult::passed) && sessions_passed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 fn run_spec(dir: Option<PathBuf>, backends: &[String], json: bool) -> Result<ExitCode, Usage> {

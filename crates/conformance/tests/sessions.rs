@@ -89,7 +89,11 @@ fn pingpong() -> Result<(), Failed> {
     let run = &runs[0];
     let modules: Vec<&str> = run.steps.iter().map(|s| s.module.as_str()).collect();
     ensure(
-        modules == ["ping", "pong", "ping", "pong", "ping", "pong", "ping", "pong", "ping", "pong", "ping"],
+        modules
+            == [
+                "ping", "pong", "ping", "pong", "ping", "pong", "ping", "pong", "ping", "pong",
+                "ping",
+            ],
         format!("steps {modules:?}"),
     )?;
     ensure(
@@ -98,11 +102,19 @@ fn pingpong() -> Result<(), Failed> {
     )?;
     let last = &run.steps[10].outcome;
     ensure(
-        last.events.len() == 1 && last.events[0].kind == "done" && last.events[0].data == 5u64.to_le_bytes(),
+        last.events.len() == 1
+            && last.events[0].kind == "done"
+            && last.events[0].data == 5u64.to_le_bytes(),
         format!("last step's events {:?}", last.events),
     )?;
-    ensure(stored(run, "ping", b"count") == Some(5u64.to_le_bytes().to_vec()), "ping's count")?;
-    ensure(stored(run, "pong", b"echoes") == Some(5u64.to_le_bytes().to_vec()), "pong's echoes")?;
+    ensure(
+        stored(run, "ping", b"count") == Some(5u64.to_le_bytes().to_vec()),
+        "ping's count",
+    )?;
+    ensure(
+        stored(run, "pong", b"echoes") == Some(5u64.to_le_bytes().to_vec()),
+        "pong's echoes",
+    )?;
     ensure(run.mailboxes.values().all(Vec::is_empty), "mail left")
 }
 
@@ -123,7 +135,11 @@ fn calculator() -> Result<(), Failed> {
         sent == [("logger", &b"2 + 3 = 5"[..]), ("database", b"result=5")],
         format!("add sent {sent:?}"),
     )?;
-    let logs: Vec<&str> = s.iter().flat_map(|s| &s.outcome.logs).map(String::as_str).collect();
+    let logs: Vec<&str> = s
+        .iter()
+        .flat_map(|s| &s.outcome.logs)
+        .map(String::as_str)
+        .collect();
     ensure(
         logs == [
             "[calculator] 2 + 3 = 5",
@@ -135,12 +151,24 @@ fn calculator() -> Result<(), Failed> {
     )?;
     let get = s.iter().find(|s| s.export == "get").ok_or("no get step")?;
     ensure(get.outcome.return_data == b"-42", "database get result")?;
-    let lines = s.iter().find(|s| s.export == "lines").ok_or("no lines step")?;
+    let lines = s
+        .iter()
+        .find(|s| s.export == "lines")
+        .ok_or("no lines step")?;
     ensure(lines.outcome.return_data == b"4", "logger lines")?;
     // The same key "last" in two namespaces.
-    ensure(stored(run, "calculator", b"last") == Some(b"-42".to_vec()), "calculator's last")?;
-    ensure(stored(run, "database", b"last") == Some(b"result".to_vec()), "database's last")?;
-    ensure(stored(run, "database", b"color") == Some(b"blue".to_vec()), "database's color")?;
+    ensure(
+        stored(run, "calculator", b"last") == Some(b"-42".to_vec()),
+        "calculator's last",
+    )?;
+    ensure(
+        stored(run, "database", b"last") == Some(b"result".to_vec()),
+        "database's last",
+    )?;
+    ensure(
+        stored(run, "database", b"color") == Some(b"blue".to_vec()),
+        "database's color",
+    )?;
     ensure(run.dead_letters().count() == 0, "dead letters")
 }
 
@@ -153,13 +181,17 @@ fn fanout() -> Result<(), Failed> {
         .iter()
         .map(|s| (s.module.clone(), s.outcome.return_data.clone()))
         .collect();
-    let expected: Vec<(String, Vec<u8>)> = ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r7", "r3"]
-        .iter()
-        .map(|r| ((*r).to_owned(), format!("hello {r}").into_bytes()))
-        .collect();
+    let expected: Vec<(String, Vec<u8>)> =
+        ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r7", "r3"]
+            .iter()
+            .map(|r| ((*r).to_owned(), format!("hello {r}").into_bytes()))
+            .collect();
     ensure(delivered == expected, format!("delivered {delivered:?}"))?;
     for (r, n) in [("r0", 1u64), ("r3", 2), ("r7", 2)] {
-        ensure(stored(run, r, b"received") == Some(n.to_le_bytes().to_vec()), format!("{r} count"))?;
+        ensure(
+            stored(run, r, b"received") == Some(n.to_le_bytes().to_vec()),
+            format!("{r} count"),
+        )?;
     }
     Ok(())
 }
@@ -175,14 +207,26 @@ fn faulty() -> Result<(), Failed> {
         s[0].outcome.status() == Status::Trap && s[0].outcome.messages.is_empty(),
         "send_then_trap",
     )?;
-    ensure(s[2].outcome.logs == ["[faulty] fine"], format!("logger logs {:?}", s[2].outcome.logs))?;
+    ensure(
+        s[2].outcome.logs == ["[faulty] fine"],
+        format!("logger logs {:?}", s[2].outcome.logs),
+    )?;
     ensure(
         s[3].outcome.error == Some(HostError::UnknownModule.into()),
         format!("after unload: {:?}", s[3].outcome.error),
     )?;
-    ensure(stored(run, "faulty", b"tried").is_none(), "the trapped write")?;
-    ensure(stored(run, "logger", b"lines") == Some(b"1".to_vec()), "the unloaded logger's storage stays")?;
-    ensure(run.mailboxes.keys().collect::<Vec<_>>() == ["faulty"], "mailboxes")
+    ensure(
+        stored(run, "faulty", b"tried").is_none(),
+        "the trapped write",
+    )?;
+    ensure(
+        stored(run, "logger", b"lines") == Some(b"1".to_vec()),
+        "the unloaded logger's storage stays",
+    )?;
+    ensure(
+        run.mailboxes.keys().collect::<Vec<_>>() == ["faulty"],
+        "mailboxes",
+    )
 }
 
 fn conformance(args: &[&str]) -> Output {
@@ -196,48 +240,96 @@ fn conformance(args: &[&str]) -> Output {
 fn cli() -> Result<(), Failed> {
     let script = examples().join("faulty.json");
     let out = conformance(&["session", script.to_str().ok_or("path")?, "--json"]);
-    ensure(out.status.code() == Some(0), String::from_utf8_lossy(&out.stderr))?;
+    ensure(
+        out.status.code() == Some(0),
+        String::from_utf8_lossy(&out.stderr),
+    )?;
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
     let keys = |v: &serde_json::Value| -> Vec<String> {
-        v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+        v.as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
     };
     ensure(keys(&v) == ["agree", "sessions"], format!("{:?}", keys(&v)))?;
     ensure(v["agree"] == true, "agree")?;
     let sessions = v["sessions"].as_array().ok_or("sessions")?;
-    let backends: Vec<&str> = sessions.iter().filter_map(|s| s["backend"].as_str()).collect();
-    ensure(backends == ["wasmtime", "wasmer", "wasmi"], format!("{backends:?}"))?;
+    let backends: Vec<&str> = sessions
+        .iter()
+        .filter_map(|s| s["backend"].as_str())
+        .collect();
+    ensure(
+        backends == ["wasmtime", "wasmer", "wasmi"],
+        format!("{backends:?}"),
+    )?;
     for s in sessions {
-        ensure(keys(s) == ["backend", "steps", "dead_letters", "digest"], format!("{:?}", keys(s)))?;
+        ensure(
+            keys(s) == ["backend", "steps", "dead_letters", "digest"],
+            format!("{:?}", keys(s)),
+        )?;
         ensure(s["digest"] == sessions[0]["digest"], "digests")?;
-        ensure(s["digest"].as_str().is_some_and(|d| d.len() == 64), "digest hex")?;
+        ensure(
+            s["digest"].as_str().is_some_and(|d| d.len() == 64),
+            "digest hex",
+        )?;
         let step = &s["steps"][1];
         ensure(
             keys(step)
                 == [
-                    "module", "call", "status", "error", "return_hex", "logs", "events",
-                    "changes", "results", "messages", "gas_used", "digest",
+                    "module",
+                    "call",
+                    "status",
+                    "error",
+                    "return_hex",
+                    "logs",
+                    "events",
+                    "changes",
+                    "results",
+                    "messages",
+                    "gas_used",
+                    "digest",
                 ],
             format!("{:?}", keys(step)),
         )?;
-        ensure(step["messages"] == serde_json::json!([{"to": "logger", "data_hex": hex::encode("fine")}]), "messages")?;
-        ensure(s["steps"][0]["error"]["kind"] == "Unreachable", "error kind")?;
+        ensure(
+            step["messages"]
+                == serde_json::json!([{"to": "logger", "data_hex": hex::encode("fine")}]),
+            "messages",
+        )?;
+        ensure(
+            s["steps"][0]["error"]["kind"] == "Unreachable",
+            "error kind",
+        )?;
         ensure(s["steps"][3]["status"] == "host_error", "status")?;
     }
     // A step naming a module not loaded: a usage error before anything runs.
     let dir = std::env::temp_dir().join(format!("session-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let bad = dir.join("bad.json");
-    std::fs::write(&bad, r#"{"modules": [], "steps": [{"invoke": "x", "call": "main"}]}"#)
-        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        &bad,
+        r#"{"modules": [], "steps": [{"invoke": "x", "call": "main"}]}"#,
+    )
+    .map_err(|e| e.to_string())?;
     let out = conformance(&["session", bad.to_str().ok_or("path")?]);
     ensure(out.status.code() == Some(2), "unknown module: exit 2")?;
-    ensure(String::from_utf8_lossy(&out.stderr).contains("no module \"x\""), "names the module")?;
+    ensure(
+        String::from_utf8_lossy(&out.stderr).contains("no module \"x\""),
+        "names the module",
+    )?;
     let out = conformance(&["session", "/nonexistent/script.json"]);
     ensure(out.status.code() == Some(2), "missing script: exit 2")?;
     // --state is a clear error until a persistent store is built in.
-    let out = conformance(&["session", script.to_str().ok_or("path")?, "--state", dir.join("db").to_str().ok_or("path")?]);
+    let out = conformance(&[
+        "session",
+        script.to_str().ok_or("path")?,
+        "--state",
+        dir.join("db").to_str().ok_or("path")?,
+    ]);
     ensure(out.status.code() == Some(2), "--state: exit 2")?;
-    ensure(String::from_utf8_lossy(&out.stderr).contains("storage-redb"), "--state names what it needs")?;
+    ensure(
+        String::from_utf8_lossy(&out.stderr).contains("storage-redb"),
+        "--state names what it needs",
+    )?;
     std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())?;
     Ok(())
 }
@@ -284,9 +376,21 @@ fn fuzz_reach() -> Result<(), Failed> {
             }
         }
     }
-    ensure(messages > 0 && consumed > 0 && dead > 0, format!("messages {messages}, consumed {consumed}, dead {dead}"))?;
-    for kind in ["UnknownModule", "MailboxFull", "TooManyMessages", "MessageTooLarge", "GasExhausted"] {
-        ensure(errors.contains(kind), format!("{kind} never reached: {errors:?}"))?;
+    ensure(
+        messages > 0 && consumed > 0 && dead > 0,
+        format!("messages {messages}, consumed {consumed}, dead {dead}"),
+    )?;
+    for kind in [
+        "UnknownModule",
+        "MailboxFull",
+        "TooManyMessages",
+        "MessageTooLarge",
+        "GasExhausted",
+    ] {
+        ensure(
+            errors.contains(kind),
+            format!("{kind} never reached: {errors:?}"),
+        )?;
     }
     Ok(())
 }
@@ -311,7 +415,10 @@ fn fuzz_reproducer_round_trip() -> Result<(), Failed> {
     let b = runners.run(&read, &[]).map_err(|e| e.to_string())?;
     std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())?;
     ensure(read.limits == script.limits, "limits")?;
-    ensure(a[0].digest.is_some() && a[0].digest == b[0].digest, "digests")
+    ensure(
+        a[0].digest.is_some() && a[0].digest == b[0].digest,
+        "digests",
+    )
 }
 
 fn trial(name: &str, f: fn() -> Result<(), Failed>) -> Trial {

@@ -289,7 +289,12 @@ mod tests {
             Box::new(|o| o.results.clear()),
             Box::new(|o| o.messages[0].to.push('x')),
             Box::new(|o| o.messages[0].data.clear()),
-            Box::new(|o| o.messages.push(Message { to: String::new(), data: vec![] })),
+            Box::new(|o| {
+                o.messages.push(Message {
+                    to: String::new(),
+                    data: vec![],
+                })
+            }),
             Box::new(|o| o.messages.clear()),
             Box::new(|o| o.error = Some(ExecError::Trap(TrapKind::Unreachable))),
         ];

@@ -136,10 +136,10 @@ pub fn generate(b: &mut Bytes<'_>) -> Vec<u8> {
 }
 
 /// A session guest: every ABI function and the session's `send`, `recv`
-/// and `pending`; a `main` of random host calls (about one in three a
-/// session call, most `send`s to one of the names `m0`..`m{names}`, the
-/// last of which is not loaded), and an `on_message` handler that
-/// receives first, then makes random calls too.
+/// and `pending`; a `main` of random host calls (two in three of them
+/// session calls, most `send`s to one of the names `m0`..`m{names}`, the
+/// last of which is not loaded, with short data), and an `on_message`
+/// handler that receives first, then makes random calls too.
 pub fn generate_session(b: &mut Bytes<'_>, names: usize) -> Vec<u8> {
     generate_with(b, names.clamp(1, MAX_SESSION_MODULES))
 }
@@ -154,37 +154,49 @@ fn arguments(b: &mut Bytes<'_>, callee: Callee, session_names: usize) -> Vec<u64
         // Only session guests spend bytes on these choices, so the ABI
         // generator makes the same modules from the same bytes as before.
         if session_names > 0 && param == "to_len" && b.byte() % 4 != 0 {
-            // A name of the session (or the one past it), pointer next.
-            let name = u64::from(b.byte()) % (session_names as u64 + 1);
+            // A name of the session (one time in eight perhaps the one past
+            // it, which is never loaded), pointer next.
+            let names = session_names as u64 + u64::from(b.byte().is_multiple_of(8));
+            let name = u64::from(b.byte()) % names;
             values.extend([2, NAMES_AT + 2 * name]);
             i += 2;
             continue;
         }
-        values.push(if session_names > 0 && param == "data_len" && b.byte() % 4 != 0 {
-            u64::from(b.byte() % 24)
-        } else if param.ends_with("ptr") {
-            pointer(b)
-        } else if param.ends_with("len") {
-            length(b)
-        } else {
-            register(b)
-        });
+        values.push(
+            if session_names > 0 && param == "data_len" && b.byte() % 4 != 0 {
+                u64::from(b.byte() % 24)
+            } else if session_names > 0 && param == "data_ptr" && b.byte() % 4 != 0 {
+                // Mostly within the first page, so the send gets past its
+                // bounds check to the bus's own limits.
+                u64::from(b.byte()) * 16
+            } else if param.ends_with("ptr") {
+                pointer(b)
+            } else if param.ends_with("len") {
+                length(b)
+            } else {
+                register(b)
+            },
+        );
         i += 1;
     }
     values
 }
 
 /// A body of up to 40 random host calls (and sometimes a memory.grow).
+///
+/// A session guest makes fewer calls, three in four of them session calls
+/// (half of those `send`), so that its executions reach the bus more often
+/// than the first bad pointer of an ABI call.
 fn random_calls(b: &mut Bytes<'_>, body: &mut Function, session_names: usize) {
-    let calls = 1 + b.byte() % 40;
+    let calls = 1 + b.byte() % if session_names > 0 { 16 } else { 40 };
     for _ in 0..calls {
         if b.byte().is_multiple_of(16) {
             body.instruction(&Instruction::I32Const(1));
             body.instruction(&Instruction::MemoryGrow(0));
             body.instruction(&Instruction::Drop);
         }
-        let callee = if session_names > 0 && b.byte().is_multiple_of(3) {
-            Callee::Session(usize::from(b.byte()) % SESSION_FUNCTIONS.len())
+        let callee = if session_names > 0 && !b.byte().is_multiple_of(4) {
+            Callee::Session([0, 0, 0, 1, 1, 2][usize::from(b.byte()) % 6])
         } else {
             Callee::Abi(HostFunction::ALL[usize::from(b.byte()) % HostFunction::ALL.len()])
         };

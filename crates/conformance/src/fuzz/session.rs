@@ -26,8 +26,8 @@ pub fn script(b: &mut Bytes<'_>) -> Script {
     let limits = if b.byte().is_multiple_of(4) {
         SessionLimits {
             max_message_len: 16,
-            max_messages_per_execution: 3,
-            max_mailbox_len: 2,
+            max_messages_per_execution: 2,
+            max_mailbox_len: 1,
             max_pump_steps: 8,
         }
     } else {
@@ -37,9 +37,8 @@ pub fn script(b: &mut Bytes<'_>) -> Script {
         }
     };
     let context = |b: &mut Bytes<'_>| {
-        let mut context = ExecutionContext::with_input(
-            (0..b.byte() % 16).map(|_| b.byte()).collect::<Vec<_>>(),
-        );
+        let mut context =
+            ExecutionContext::with_input((0..b.byte() % 16).map(|_| b.byte()).collect::<Vec<_>>());
         context.seed = std::array::from_fn(|_| b.byte());
         context.timestamp_ns = b.u64() % 1_000_000;
         // Mostly enough gas; one in four runs out somewhere in the middle.
@@ -71,7 +70,12 @@ pub fn script(b: &mut Bytes<'_>) -> Script {
             }),
             _ if loaded[i] => steps.push(ScriptStep::Invoke {
                 module: name,
-                call: if b.byte().is_multiple_of(4) { "on_message" } else { "main" }.into(),
+                call: if b.byte().is_multiple_of(4) {
+                    "on_message"
+                } else {
+                    "main"
+                }
+                .into(),
                 args: None,
                 context: context(b),
             }),
@@ -165,10 +169,9 @@ impl Fuzzer {
         let detail = match runs {
             Err(_) => Some("a backend panicked".to_owned()),
             Ok(Err(e)) => Some(format!("cannot run: {e}")),
-            Ok(Ok(runs)) if !agree(&runs) => Some(format!(
-                "session digests differ\n{}",
-                report::json(&runs)
-            )),
+            Ok(Ok(runs)) if !agree(&runs) => {
+                Some(format!("session digests differ\n{}", report::json(&runs)))
+            }
             Ok(Ok(_)) => None,
         };
         match detail {

@@ -342,7 +342,10 @@ pub fn session_cases(schedule: &GasSchedule) -> Vec<SessionCase> {
             script: script(
                 actors(&["a", "c"]),
                 vec![
-                    send("a", &[(b"c", b"x"), (b"c", b"y"), (b"c", b"z"), (b"c", b"w")]),
+                    send(
+                        "a",
+                        &[(b"c", b"x"), (b"c", b"y"), (b"c", b"z"), (b"c", b"w")],
+                    ),
                     pump("ignore", 1),
                     pump("recv_trap", 1),
                     pump("missing", 1),
@@ -401,7 +404,10 @@ pub fn session_cases(schedule: &GasSchedule) -> Vec<SessionCase> {
             ],
             mailboxes: vec![
                 ("a", vec![]),
-                ("c", vec![letter(1, "a", "c", b"2"), letter(2, "a", "c", b"3")]),
+                (
+                    "c",
+                    vec![letter(1, "a", "c", b"2"), letter(2, "a", "c", b"3")],
+                ),
             ],
             storage: Vec::new(),
         },
@@ -544,7 +550,10 @@ pub fn session_cases(schedule: &GasSchedule) -> Vec<SessionCase> {
             ],
             mailboxes: vec![
                 ("a", vec![]),
-                ("c", vec![letter(0, "a", "c", b"1234"), letter(1, "a", "c", b"")]),
+                (
+                    "c",
+                    vec![letter(0, "a", "c", b"1234"), letter(1, "a", "c", b"")],
+                ),
             ],
             storage: Vec::new(),
         },
@@ -560,7 +569,10 @@ pub fn session_cases(schedule: &GasSchedule) -> Vec<SessionCase> {
                 ..script(
                     actors(&["a", "b", "c"]),
                     vec![
-                        send("b", &[(b"c", b"hi"), (b"c", b"x"), (b"c", b"y"), (b"c", b"z")]),
+                        send(
+                            "b",
+                            &[(b"c", b"hi"), (b"c", b"x"), (b"c", b"y"), (b"c", b"z")],
+                        ),
                         invoke("c", "sender", b""),
                         pump("on_message", 100),
                         invoke("c", "pending", b""),
@@ -618,7 +630,10 @@ pub fn session_cases(schedule: &GasSchedule) -> Vec<SessionCase> {
                     .dead(2, "a", "a", b"r"),
             ],
             mailboxes: vec![
-                ("a", vec![letter(3, "b", "a", b"r"), letter(4, "a", "a", b"r")]),
+                (
+                    "a",
+                    vec![letter(3, "b", "a", b"r"), letter(4, "a", "a", b"r")],
+                ),
                 ("b", vec![]),
             ],
             storage: Vec::new(),
@@ -650,7 +665,8 @@ fn gas_case(s: &GasSchedule) -> SessionCase {
             (func (export "count") (drop (call $pending))))"#,
     );
     // go: four constants and a call, one basic block; then the send.
-    let go = 4 * o.simple + o.call + s.send_base + (4 + 100) * (s.memory_read_byte + s.message_byte);
+    let go =
+        4 * o.simple + o.call + s.send_base + (4 + 100) * (s.memory_read_byte + s.message_byte);
     let take = 3 * o.simple + o.call + s.recv_base;
     let count = o.simple + o.call + s.pending_base;
     let mut data = b"sink".to_vec();
@@ -788,16 +804,18 @@ pub fn table(results: &[SessionCaseResult]) -> String {
 
 /// The suite's session cases as JSON.
 pub fn json(results: &[SessionCaseResult]) -> serde_json::Value {
-    serde_json::json!(results
-        .iter()
-        .map(|r| serde_json::json!({
-            "case": r.name,
-            "agree": r.agree,
-            "matches_expectation": r.failures.is_empty(),
-            "failures": r.failures,
-            "sessions": r.runs.iter().map(super::report::session_json).collect::<Vec<_>>(),
-        }))
-        .collect::<Vec<_>>())
+    serde_json::json!(
+        results
+            .iter()
+            .map(|r| serde_json::json!({
+                "case": r.name,
+                "agree": r.agree,
+                "matches_expectation": r.failures.is_empty(),
+                "failures": r.failures,
+                "sessions": r.runs.iter().map(super::report::session_json).collect::<Vec<_>>(),
+            }))
+            .collect::<Vec<_>>()
+    )
 }
 
 /// Checks that every case name is unique and starts with `session.`.

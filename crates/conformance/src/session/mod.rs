@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use runtime::{
-    BackendKind, Envelope, InMemoryStorage, Module, PreparedModule, Runtime, RuntimeError,
-    Session, Storage, TraceStep,
+    BackendKind, Envelope, InMemoryStorage, Module, PreparedModule, Runtime, RuntimeError, Session,
+    Storage, TraceStep,
 };
 
 pub use script::{Script, ScriptError, ScriptModule, ScriptStep};
@@ -67,9 +67,16 @@ pub fn net_changes(
     pre: &[(Vec<u8>, Vec<u8>)],
     post: &[(Vec<u8>, Vec<u8>)],
 ) -> Vec<runtime::StorageChange> {
-    let before: BTreeMap<&[u8], &[u8]> = pre.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
-    let after: BTreeMap<&[u8], &[u8]> = post.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
-    let keys: std::collections::BTreeSet<&[u8]> = before.keys().chain(after.keys()).copied().collect();
+    let before: BTreeMap<&[u8], &[u8]> = pre
+        .iter()
+        .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        .collect();
+    let after: BTreeMap<&[u8], &[u8]> = post
+        .iter()
+        .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        .collect();
+    let keys: std::collections::BTreeSet<&[u8]> =
+        before.keys().chain(after.keys()).copied().collect();
     keys.into_iter()
         .filter(|k| before.get(k) != after.get(k))
         .map(|k| runtime::StorageChange {
@@ -93,7 +100,10 @@ pub fn commit_final_state(
     post: &[(Vec<u8>, Vec<u8>)],
 ) -> Result<(), runtime::CommitError> {
     let changes = net_changes(pre, post);
-    let before: BTreeMap<&[u8], &[u8]> = pre.iter().map(|(k, v)| (k.as_slice(), v.as_slice())).collect();
+    let before: BTreeMap<&[u8], &[u8]> = pre
+        .iter()
+        .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        .collect();
     let mut reads = runtime::ReadSet::default();
     for (key, value) in pre {
         reads.record(key, Some(value));
@@ -168,15 +178,21 @@ impl SessionRunners {
         let Some((_, first)) = self.runtimes.first() else {
             return Ok(Vec::new());
         };
-        let loads = script.modules.iter().chain(script.steps.iter().filter_map(|s| match s {
-            ScriptStep::Load(m) => Some(m),
-            _ => None,
-        }));
+        let loads = script
+            .modules
+            .iter()
+            .chain(script.steps.iter().filter_map(|s| match s {
+                ScriptStep::Load(m) => Some(m),
+                _ => None,
+            }));
         let mut prepared: BTreeMap<&[u8], PreparedModule> = BTreeMap::new();
         for m in loads {
             if !prepared.contains_key(m.wasm.as_slice()) {
                 let p = first.prepare(&m.wasm).map_err(|r| {
-                    RuntimeError::Registry(format!("module {:?} ({}) rejected: {r}", m.name, m.guest))
+                    RuntimeError::Registry(format!(
+                        "module {:?} ({}) rejected: {r}",
+                        m.name, m.guest
+                    ))
                 })?;
                 prepared.insert(&m.wasm, p);
             }
@@ -240,7 +256,9 @@ fn run_one(
                     call,
                     args: Some(args),
                     context,
-                } => session.invoke_typed(module, call, args, context).map(drop)?,
+                } => session
+                    .invoke_typed(module, call, args, context)
+                    .map(drop)?,
                 ScriptStep::Pump {
                     handler,
                     max_steps,

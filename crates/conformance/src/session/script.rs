@@ -164,7 +164,11 @@ impl Script {
         let script = Self {
             modules,
             steps,
-            limits: top.get("limits").map(limits).transpose()?.unwrap_or_default(),
+            limits: top
+                .get("limits")
+                .map(limits)
+                .transpose()?
+                .unwrap_or_default(),
         };
         script.check_names()?;
         Ok(script)
@@ -231,11 +235,7 @@ fn only_keys(map: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<(
     }
 }
 
-fn string<'a>(
-    map: &'a Map<String, Value>,
-    key: &str,
-    what: &str,
-) -> Result<&'a str, ScriptError> {
+fn string<'a>(map: &'a Map<String, Value>, key: &str, what: &str) -> Result<&'a str, ScriptError> {
     map.get(key)
         .and_then(Value::as_str)
         .ok_or_else(|| invalid(format!("{what}: \"{key}\" must be a string")))
@@ -244,9 +244,8 @@ fn string<'a>(
 fn number(map: &Map<String, Value>, key: &str, what: &str) -> Result<Option<u64>, ScriptError> {
     map.get(key)
         .map(|v| {
-            v.as_u64().ok_or_else(|| {
-                invalid(format!("{what}: \"{key}\" must be a non-negative integer"))
-            })
+            v.as_u64()
+                .ok_or_else(|| invalid(format!("{what}: \"{key}\" must be a non-negative integer")))
         })
         .transpose()
 }
@@ -312,7 +311,15 @@ fn step(value: &Value, index: usize, dir: &Path) -> Result<ScriptStep, ScriptErr
     if let Some(module) = map.get("invoke") {
         only_keys(
             map,
-            &["invoke", "call", "input_hex", "args", "seed", "time_ns", "gas"],
+            &[
+                "invoke",
+                "call",
+                "input_hex",
+                "args",
+                "seed",
+                "time_ns",
+                "gas",
+            ],
             &what,
         )?;
         let module = module
@@ -411,14 +418,23 @@ mod tests {
             panic!("{:?}", script.steps[0])
         };
         assert_eq!(
-            (context.input.as_slice(), context.seed, context.timestamp_ns, context.limits.gas, args),
+            (
+                context.input.as_slice(),
+                context.seed,
+                context.timestamp_ns,
+                context.limits.gas,
+                args
+            ),
             (&[5u8][..], [0x11; 32], 7, 9, &None)
         );
         let ScriptStep::Invoke { args, .. } = &script.steps[1] else {
             panic!()
         };
         assert_eq!(args, &Some(vec![WasmValue::I64(2), WasmValue::I64(3)]));
-        assert!(matches!(&script.steps[2], ScriptStep::Pump { max_steps: 100, .. }));
+        assert!(matches!(
+            &script.steps[2],
+            ScriptStep::Pump { max_steps: 100, .. }
+        ));
         assert!(matches!(&script.steps[4], ScriptStep::Load(m) if m.name == "pong"));
     }
 
@@ -426,12 +442,30 @@ mod tests {
     fn rejects_bad_scripts_with_the_place() {
         let m = json!([{"name": "ping", "guest": "ping.wat"}]);
         for (steps, expected) in [
-            (json!([{"invoke": "nope", "call": "x"}]), "step 1: no module \"nope\""),
-            (json!([{"unload": "ping"}, {"invoke": "ping", "call": "x"}]), "step 2: no module"),
-            (json!([{"pump": "h", "max_step": 3}]), "step 1: unknown key \"max_step\""),
-            (json!([{"invoke": "ping", "call": "x", "seed": "00"}]), "64 hex digits"),
-            (json!([{"invoke": "ping", "call": "x", "args": "i64:x"}]), "step 1:"),
-            (json!([{"load": "ping", "guest": "ping.wat"}]), "already loaded"),
+            (
+                json!([{"invoke": "nope", "call": "x"}]),
+                "step 1: no module \"nope\"",
+            ),
+            (
+                json!([{"unload": "ping"}, {"invoke": "ping", "call": "x"}]),
+                "step 2: no module",
+            ),
+            (
+                json!([{"pump": "h", "max_step": 3}]),
+                "step 1: unknown key \"max_step\"",
+            ),
+            (
+                json!([{"invoke": "ping", "call": "x", "seed": "00"}]),
+                "64 hex digits",
+            ),
+            (
+                json!([{"invoke": "ping", "call": "x", "args": "i64:x"}]),
+                "step 1:",
+            ),
+            (
+                json!([{"load": "ping", "guest": "ping.wat"}]),
+                "already loaded",
+            ),
             (json!([{"frobnicate": 1}]), "expected one of"),
         ] {
             let error = parse(json!({"modules": m, "steps": steps})).unwrap_err();

@@ -79,16 +79,28 @@ pub(crate) fn define_host_functions(
     let [send, recv, pending] = declarations(schedule);
     let send_byte = GasSchedule::per_byte(&[schedule.memory_read_byte, schedule.message_byte]);
     let register_byte = schedule.register_byte;
-    functions.define(SESSION_IMPORT_MODULE, send.0, send.1, send.2, move |cx, args| {
-        let [to_len, to_ptr, data_len, data_ptr] = u64_args(args);
-        self::send(cx, send_byte, to_len, to_ptr, data_len, data_ptr)?;
-        Ok(vec![])
-    })?;
-    functions.define(SESSION_IMPORT_MODULE, recv.0, recv.1, recv.2, move |cx, args| {
-        let [sender_register, data_register] = u64_args(args);
-        let got = self::recv(cx, register_byte, sender_register, data_register)?;
-        Ok(vec![WasmValue::I64(i64::from(got))])
-    })?;
+    functions.define(
+        SESSION_IMPORT_MODULE,
+        send.0,
+        send.1,
+        send.2,
+        move |cx, args| {
+            let [to_len, to_ptr, data_len, data_ptr] = u64_args(args);
+            self::send(cx, send_byte, to_len, to_ptr, data_len, data_ptr)?;
+            Ok(vec![])
+        },
+    )?;
+    functions.define(
+        SESSION_IMPORT_MODULE,
+        recv.0,
+        recv.1,
+        recv.2,
+        move |cx, args| {
+            let [sender_register, data_register] = u64_args(args);
+            let got = self::recv(cx, register_byte, sender_register, data_register)?;
+            Ok(vec![WasmValue::I64(i64::from(got))])
+        },
+    )?;
     functions.define(
         SESSION_IMPORT_MODULE,
         pending.0,

@@ -173,9 +173,10 @@ impl Session {
     /// taken, or the module is rejected (the message has the rejection).
     pub fn load(&mut self, name: &str, wasm: &[u8]) -> Result<(), RuntimeError> {
         self.check_free(name)?;
-        let prepared = self.runtime.prepare(wasm).map_err(|r| {
-            RuntimeError::Registry(format!("module {name:?} rejected: {r}"))
-        })?;
+        let prepared = self
+            .runtime
+            .prepare(wasm)
+            .map_err(|r| RuntimeError::Registry(format!("module {name:?} rejected: {r}")))?;
         let module = Arc::new(self.runtime.compile(prepared));
         self.insert(name, module);
         Ok(())
@@ -382,10 +383,17 @@ impl Session {
         let mut context = context.clone();
         context.data = Some(call.clone());
         let storage = NamespacedStorage::new(self.storage.clone(), name)?;
-        let _span = tracing::debug_span!(target: "runtime::session", "invoke", module = name, export).entered();
-        let (outcome, reads) =
-            self.runtime
-                .run(&module, export, args, &context, Arc::new(storage.clone()), false)?;
+        let _span =
+            tracing::debug_span!(target: "runtime::session", "invoke", module = name, export)
+                .entered();
+        let (outcome, reads) = self.runtime.run(
+            &module,
+            export,
+            args,
+            &context,
+            Arc::new(storage.clone()),
+            false,
+        )?;
         if outcome.error.is_none() {
             storage.commit(&reads, &outcome.changes)?;
             let mut bus = self.bus.write();
@@ -450,5 +458,7 @@ impl Session {
 }
 
 fn unknown(name: &str) -> RuntimeError {
-    RuntimeError::Registry(format!("no module named {name:?} is loaded in this session"))
+    RuntimeError::Registry(format!(
+        "no module named {name:?} is loaded in this session"
+    ))
 }
