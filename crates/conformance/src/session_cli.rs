@@ -68,11 +68,11 @@ pub(crate) fn run(args: SessionArgs) -> Result<ExitCode, Usage> {
         print!("{}", session::report::table(&runs));
     }
     let agree = session::agree(&runs);
-    if let (true, Some(state), Some(first)) = (agree, &state, runs.first()) {
-        if let Err(e) = session::commit_final_state(state.as_ref(), &pre_state, &first.storage) {
-            eprintln!("--state: the agreed session was not committed: {e}");
-            return Ok(ExitCode::from(1));
-        }
+    if let (true, Some(state), Some(first)) = (agree, &state, runs.first())
+        && let Err(e) = session::commit_final_state(state.as_ref(), &pre_state, &first.storage)
+    {
+        eprintln!("--state: the agreed session was not committed: {e}");
+        return Ok(ExitCode::from(1));
     }
     Ok(if agree {
         ExitCode::SUCCESS

@@ -85,9 +85,11 @@ pub struct Outcome {
     /// The export's results (typed calls; empty on error and for
     /// `[] -> []` exports).
     pub results: Vec<WasmValue>,
-    /// Messages sent with the session function `send`, in order (none on
-    /// error, like events; always none outside a
-    /// [`Session`](crate::Session)).
+    /// Messages sent with the session function `send` (or recorded by an
+    /// embedder's host function with
+    /// [`HostContext::send_message`](crate::HostContext::send_message)),
+    /// in order; none on error, like events. Only a
+    /// [`Session`](crate::Session) delivers them.
     pub messages: Vec<Message>,
 }
 

@@ -153,7 +153,7 @@ fn arguments(b: &mut Bytes<'_>, callee: Callee, session_names: usize) -> Vec<u64
         let param = params[i];
         // Only session guests spend bytes on these choices, so the ABI
         // generator makes the same modules from the same bytes as before.
-        if session_names > 0 && param == "to_len" && b.byte() % 4 != 0 {
+        if session_names > 0 && param == "to_len" && !b.byte().is_multiple_of(4) {
             // A name of the session (one time in eight perhaps the one past
             // it, which is never loaded), pointer next.
             let names = session_names as u64 + u64::from(b.byte().is_multiple_of(8));
@@ -163,9 +163,9 @@ fn arguments(b: &mut Bytes<'_>, callee: Callee, session_names: usize) -> Vec<u64
             continue;
         }
         values.push(
-            if session_names > 0 && param == "data_len" && b.byte() % 4 != 0 {
+            if session_names > 0 && param == "data_len" && !b.byte().is_multiple_of(4) {
                 u64::from(b.byte() % 24)
-            } else if session_names > 0 && param == "data_ptr" && b.byte() % 4 != 0 {
+            } else if session_names > 0 && param == "data_ptr" && !b.byte().is_multiple_of(4) {
                 // Mostly within the first page, so the send gets past its
                 // bounds check to the bus's own limits.
                 u64::from(b.byte()) * 16
