@@ -45,7 +45,9 @@ fn session(kind: BackendKind) -> Session {
     session
         .load("sender", &wat::parse_str(SENDER).unwrap())
         .unwrap();
-    session.load("sink", &wat::parse_str(SINK).unwrap()).unwrap();
+    session
+        .load("sink", &wat::parse_str(SINK).unwrap())
+        .unwrap();
     session
 }
 
@@ -143,13 +145,9 @@ fn misuse_is_a_typed_error() {
     // Declaring the session functions twice is a configuration error.
     let mut functions = runtime::HostFunctions::abi();
     functions
-        .define(
-            "session",
-            "send",
-            runtime::FuncSig::default(),
-            0,
-            |_, _| Ok(vec![]),
-        )
+        .define("session", "send", runtime::FuncSig::default(), 0, |_, _| {
+            Ok(vec![])
+        })
         .unwrap();
     let twice = kind
         .builder()
@@ -174,7 +172,8 @@ fn modules_come_from_a_registry_of_the_same_runtime() {
             max_pump_steps: 1,
             ..SessionLimits::default()
         });
-    s.load_module("sink", registry.get("sink").unwrap()).unwrap();
+    s.load_module("sink", registry.get("sink").unwrap())
+        .unwrap();
     assert_eq!(s.modules().collect::<Vec<_>>(), ["sink"]);
     // A module of another runtime is refused.
     let other = kind.builder().unwrap().session().build().unwrap();

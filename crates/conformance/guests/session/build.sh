@@ -1,7 +1,7 @@
 #!/bin/sh
 # Builds the C guests of the session examples: each NAME.c here into
-# NAME.wasm next to it, exactly as ../c/build.sh does for the corpus (same
-# flags; see there), with ../c on the include path for abi.h. The .wasm
+# NAME.wasm next to it, with the corpus's build script and flags
+# (../c/build.sh, which puts ../c on the include path for abi.h). The .wasm
 # files are committed, so nothing needs a C compiler; run this only after
 # changing a .c or session.h, and commit the .wasm it writes.
 #
@@ -10,13 +10,5 @@
 #
 #     sh crates/conformance/guests/session/build.sh
 set -eu
-cd "$(dirname "$0")"
-CC="${CC:-clang}"
-for src in *.c; do
-    out="${src%.c}.wasm"
-    "$CC" --target=wasm32 -O2 -nostdlib -mbulk-memory -ffreestanding \
-        -Wall -Wextra -Werror -I../c \
-        -Wl,--no-entry -Wl,-s \
-        -o "$out" "$src"
-    echo "built $out"
-done
+here="$(cd "$(dirname "$0")" && pwd)"
+exec sh "$here/../c/build.sh" "$here"

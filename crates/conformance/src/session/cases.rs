@@ -791,13 +791,11 @@ pub fn table(results: &[SessionCaseResult]) -> String {
         ]);
     }
     let mut text = crate::report::render(&rows);
-    for r in results.iter().filter(|r| !r.failures.is_empty()) {
-        text.push_str(&format!("\n{}:\n  {}\n", r.name, r.failures.join("\n  ")));
-    }
-    let passed = results.iter().filter(|r| r.passed()).count();
-    text.push_str(&format!(
-        "\n{passed} session cases passed, {} failed\n",
-        results.len() - passed
+    text.push_str(&crate::suite::failures_and_count(
+        results
+            .iter()
+            .map(|r| (r.name, r.failures.as_slice(), r.passed())),
+        "session cases ",
     ));
     text
 }

@@ -270,15 +270,7 @@ impl Session {
         export: &str,
         context: &ExecutionContext,
     ) -> Result<Outcome, RuntimeError> {
-        let outcome = self.execute(name, export, None, context)?;
-        self.record(TraceStep {
-            kind: StepKind::Invoke,
-            module: name.to_owned(),
-            export: export.to_owned(),
-            outcome: outcome.clone(),
-            dead_letters: Vec::new(),
-        });
-        Ok(outcome)
+        self.invoke_step(name, export, None, context)
     }
 
     /// [`Session::invoke`] of an export with number parameters, with typed
@@ -294,7 +286,18 @@ impl Session {
         args: &[WasmValue],
         context: &ExecutionContext,
     ) -> Result<Outcome, RuntimeError> {
-        let outcome = self.execute(name, export, Some(args), context)?;
+        self.invoke_step(name, export, Some(args), context)
+    }
+
+    /// An explicit invocation, traced.
+    fn invoke_step(
+        &mut self,
+        name: &str,
+        export: &str,
+        args: Option<&[WasmValue]>,
+        context: &ExecutionContext,
+    ) -> Result<Outcome, RuntimeError> {
+        let outcome = self.execute(name, export, args, context)?;
         self.record(TraceStep {
             kind: StepKind::Invoke,
             module: name.to_owned(),
