@@ -225,14 +225,14 @@ fn run_suite(backends: &[String], json: bool) -> Result<ExitCode, Usage> {
     let runners = Runners::new(&kinds).map_err(|e| Usage(e.to_string()))?;
     let cases = corpus::cases(&GasSchedule::default());
     let results: Vec<_> = cases.iter().map(|c| suite::run_case(&runners, c)).collect();
-    let sessions = session::cases::run_all(&kinds).map_err(|e| Usage(e.to_string()))?;
+    let sessions = session::suite::run_all(&kinds).map_err(|e| Usage(e.to_string()))?;
     let sessions_passed = sessions
         .iter()
-        .all(session::cases::SessionCaseResult::passed);
+        .all(session::suite::SessionCaseResult::passed);
     if json {
         let mut value = suite::json(&results);
         value["passed"] = (value["passed"] == true && sessions_passed).into();
-        value["sessions"] = session::cases::json(&sessions);
+        value["sessions"] = session::suite::json(&sessions);
         println!("{value}");
     } else {
         println!(
@@ -244,7 +244,7 @@ fn run_suite(backends: &[String], json: bool) -> Result<ExitCode, Usage> {
                 .join(", ")
         );
         print!("{}", suite::table(&results));
-        print!("\n{}", session::cases::table(&sessions));
+        print!("\n{}", session::suite::table(&sessions));
     }
     Ok(
         if results.iter().all(suite::CaseResult::passed) && sessions_passed {

@@ -17,8 +17,10 @@
 //! ```
 
 pub mod cases;
+pub mod expect;
 pub mod report;
 pub mod script;
+pub mod suite;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
