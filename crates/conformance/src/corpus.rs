@@ -150,6 +150,7 @@ impl Case {
         let mut limits = Limits {
             module: self.module_limits.clone(),
             execution: self.context.limits.clone(),
+            ..Limits::default()
         };
         change(&mut limits);
         self.module_limits = limits.module;

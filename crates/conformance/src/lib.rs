@@ -1,7 +1,8 @@
 //! Cross-backend conformance: the guest corpus with expectations written
 //! from `ABI.md`, the runner that executes a guest on every backend and
-//! compares outcomes, and the JSON and table reports of the `conformance`
-//! CLI (`shared/CLI.md`).
+//! compares outcomes, sessions of several modules compared by session
+//! digest ([`session`]), and the JSON and table reports of the
+//! `conformance` CLI (`shared/CLI.md`).
 //!
 //! ```
 //! use conformance::corpus::cases;
@@ -28,6 +29,7 @@ pub mod expect;
 pub mod fuzz;
 pub mod report;
 pub mod runner;
+pub mod session;
 pub mod spec;
 pub mod state;
 pub mod suite;

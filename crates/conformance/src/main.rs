@@ -19,6 +19,8 @@
 //! it already had, as Unix tools do; `--json` outcomes are streamed
 //! ([`report::write_run_json`]), never built in memory whole.
 
+mod session_cli;
+
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,7 +29,7 @@ use clap::{Parser, Subcommand};
 use conformance::fuzz::Fuzzer;
 use conformance::runner::{Invocation, Runners, load_guest, read_bounded};
 use conformance::state::{self, StateError};
-use conformance::{corpus, report, spec, suite};
+use conformance::{corpus, report, session, spec, suite};
 use runtime::{BackendKind, ExecutionContext, ExecutionLimits, GasSchedule, ModuleLimits};
 
 #[derive(Parser)]
@@ -77,6 +79,9 @@ enum Command {
     /// Differential fuzzing: generated modules, prepared once, run on every
     /// backend, outcomes compared.
     Fuzz(FuzzArgs),
+    /// Run a multi-module session script on each selected backend and
+    /// compare the session digests.
+    Session(session_cli::SessionArgs),
     /// Print every key and value of a `run --state` database, in hex,
     /// ordered by key.
     State {
@@ -311,14 +316,21 @@ fn run_suite(backends: &[String], json: bool, cache: Option<&PathBuf>) -> Result
     let runners = Runners::with_cache(&kinds, cache.as_ref()).map_err(|e| Usage(e.to_string()))?;
     let cases = corpus::cases(&GasSchedule::default());
     let results: Vec<_> = cases.iter().map(|c| suite::run_case(&runners, c)).collect();
-    let code = if results.iter().all(suite::CaseResult::passed) {
+    let sessions = session::suite::run_all(&kinds).map_err(|e| Usage(e.to_string()))?;
+    let sessions_passed = sessions
+        .iter()
+        .all(session::suite::SessionCaseResult::passed);
+    let code = if results.iter().all(suite::CaseResult::passed) && sessions_passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     };
     Ok(emit(code, |out| {
         if json {
-            writeln!(out, "{}", suite::json(&results))
+            let mut value = suite::json(&results);
+            value["passed"] = (value["passed"] == true && sessions_passed).into();
+            value["sessions"] = session::suite::json(&sessions);
+            writeln!(out, "{value}")
         } else {
             writeln!(
                 out,
@@ -329,7 +341,8 @@ fn run_suite(backends: &[String], json: bool, cache: Option<&PathBuf>) -> Result
                     .collect::<Vec<_>>()
                     .join(", ")
             )?;
-            out.write_all(suite::table(&results).as_bytes())
+            out.write_all(suite::table(&results).as_bytes())?;
+            write!(out, "\n{}", session::suite::table(&sessions))
         }
     }))
 }
@@ -360,7 +373,13 @@ fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
 
     let kinds = parse_backends(&args.backends)?;
     let generators: Vec<Generator> = match args.generator.as_deref() {
-        None | Some("all") => vec![Generator::Smith, Generator::Abi, Generator::Hostile],
+        None | Some("all") => vec![
+            Generator::Smith,
+            Generator::Abi,
+            Generator::Hostile,
+            Generator::Session,
+        ],
+        Some("session") => vec![Generator::Session],
         Some("smith") => vec![Generator::Smith],
         Some("abi") => vec![Generator::Abi],
         Some("hostile") => vec![Generator::Hostile],
@@ -384,6 +403,7 @@ fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
     let (mut executed, mut smith, mut abi, mut hostile, mut divergences) =
         (0u64, 0u64, 0u64, 0u64, 0u64);
     let mut data = vec![0u8; 4096];
+    let mut sessions = 0u64;
     let progress = |executed: u64, smith: u64, abi: u64, hostile: u64, divergences: u64| {
         let secs = start.elapsed().as_secs_f64();
         let mut err = io::stderr();
@@ -416,6 +436,10 @@ fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
             Generator::Hostile => {
                 hostile += 1;
                 fuzzer.hostile_case(&data).map(|_| ())
+            }
+            Generator::Session => {
+                sessions += 1;
+                fuzzer.session_case(&data)
             }
         };
         executed += 1;
@@ -451,7 +475,7 @@ fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
     Ok(emit(code, |out| {
         writeln!(
             out,
-            "fuzz: {executed} cases ({smith} wasm-smith modules, {abi} ABI guests, {hostile} hostile guests) on {} in {secs:.1}s: {:.1} cases/s, {divergences} divergences",
+            "fuzz: {executed} cases ({smith} wasm-smith modules, {abi} ABI guests, {hostile} hostile guests, {sessions} sessions) on {} in {secs:.1}s: {:.1} cases/s, {divergences} divergences",
             kinds
                 .iter()
                 .map(|k| k.name())
@@ -499,6 +523,7 @@ fn main() -> ExitCode {
         } => run_spec(dir, &backends, json),
         Command::Fuzz(args) => fuzz(args),
         Command::State { path, json } => show_state(&path, json),
+        Command::Session(args) => session_cli::run(args),
     };
     result.unwrap_or_else(|Usage(message)| {
         note(format_args!("conformance: {message}"));

@@ -176,13 +176,30 @@ pub fn table(results: &[CaseResult]) -> String {
         ]);
     }
     let mut text = report::render(&rows);
-    for r in results.iter().filter(|r| !r.failures.is_empty()) {
-        text.push_str(&format!("\n{}:\n  {}\n", r.name, r.failures.join("\n  ")));
+    text.push_str(&failures_and_count(
+        results
+            .iter()
+            .map(|r| (r.name.as_str(), r.failures.as_slice(), r.passed())),
+        "",
+    ));
+    text
+}
+
+/// The end of a suite table: each failed case's failures, then how many
+/// `what` cases passed and failed.
+pub fn failures_and_count<'a>(
+    results: impl Iterator<Item = (&'a str, &'a [String], bool)> + Clone,
+    what: &str,
+) -> String {
+    let mut text = String::new();
+    for (name, failures, _) in results.clone().filter(|(_, f, _)| !f.is_empty()) {
+        text.push_str(&format!("\n{name}:\n  {}\n", failures.join("\n  ")));
     }
-    let passed = results.iter().filter(|r| r.passed()).count();
+    let total = results.clone().count();
+    let passed = results.filter(|(_, _, passed)| *passed).count();
     text.push_str(&format!(
-        "\n{passed} passed, {} failed\n",
-        results.len() - passed
+        "\n{passed} {what}passed, {} failed\n",
+        total - passed
     ));
     text
 }

@@ -106,6 +106,19 @@ pub enum HostError {
     /// An embedder-defined host function failed with this message, which
     /// enters the digest (as `GuestPanic`'s does).
     Embedder(String),
+    /// Session `send` to a name under which no module is loaded (see
+    /// `docs/SESSIONS.md`).
+    UnknownModule,
+    /// Session `send` of data longer than
+    /// [`SessionLimits::max_message_len`](crate::SessionLimits::max_message_len).
+    MessageTooLarge,
+    /// More session messages in one execution than
+    /// [`SessionLimits::max_messages_per_execution`](crate::SessionLimits::max_messages_per_execution).
+    TooManyMessages,
+    /// Session `send` to a mailbox already holding
+    /// [`SessionLimits::max_mailbox_len`](crate::SessionLimits::max_mailbox_len)
+    /// messages.
+    MailboxFull,
 }
 
 impl HostError {
@@ -127,6 +140,10 @@ impl HostError {
             HostError::StorageWriteLimitExceeded => "StorageWriteLimitExceeded",
             HostError::GuestPanic(_) => "GuestPanic",
             HostError::Embedder(_) => "Embedder",
+            HostError::UnknownModule => "UnknownModule",
+            HostError::MessageTooLarge => "MessageTooLarge",
+            HostError::TooManyMessages => "TooManyMessages",
+            HostError::MailboxFull => "MailboxFull",
         }
     }
 }

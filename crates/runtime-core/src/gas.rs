@@ -32,7 +32,18 @@ pub struct GasSchedule {
     pub event_byte: u64,
     /// Per byte of randomness produced. Default: 4.
     pub random_byte: u64,
-    /// Per-operator costs of guest code, charged per basic block run.
+    /// Base cost of the session function `send` (`docs/SESSIONS.md`).
+    /// Default: 2 000.
+    pub send_base: u64,
+    /// Base cost of the session function `recv`. Default: 1 000.
+    pub recv_base: u64,
+    /// Base cost of the session function `pending`. Default: 50.
+    pub pending_base: u64,
+    /// Per byte of a sent message (the receiver's name and the data), on
+    /// top of [`GasSchedule::memory_read_byte`]: the message is kept in a
+    /// mailbox until it is delivered. Default: 5.
+    pub message_byte: u64,
+    /// Per-operator costs of guest code, charged per basic block.
     pub operators: OperatorCosts,
 }
 
@@ -152,6 +163,10 @@ impl Default for GasSchedule {
             log_byte: 4,
             event_byte: 4,
             random_byte: 4,
+            send_base: 2_000,
+            recv_base: 1_000,
+            pending_base: 50,
+            message_byte: 5,
             operators: OperatorCosts::default(),
         }
     }
@@ -182,10 +197,14 @@ impl GasSchedule {
             log_byte,
             event_byte,
             random_byte,
+            send_base,
+            recv_base,
+            pending_base,
+            message_byte,
             operators,
         } = self;
         let mut h = Sha256::new();
-        h.update(b"gas-schedule-v2");
+        h.update(b"gas-schedule-v3");
         for cost in host_base {
             h.update(cost.to_le_bytes());
         }
@@ -199,6 +218,10 @@ impl GasSchedule {
             *log_byte,
             *event_byte,
             *random_byte,
+            *send_base,
+            *recv_base,
+            *pending_base,
+            *message_byte,
         ]
         .into_iter()
         .chain(operators.fields())
@@ -223,6 +246,10 @@ impl GasSchedule {
                 ("log_byte", self.log_byte),
                 ("event_byte", self.event_byte),
                 ("random_byte", self.random_byte),
+                ("send_base", self.send_base),
+                ("recv_base", self.recv_base),
+                ("pending_base", self.pending_base),
+                ("message_byte", self.message_byte),
             ])
     }
 
@@ -361,6 +388,12 @@ mod tests {
         let mut d = a.clone();
         d.operators.table_element += 1;
         assert_ne!(a.fingerprint(), d.fingerprint());
+        let mut e = a.clone();
+        e.message_byte += 1;
+        assert_ne!(a.fingerprint(), e.fingerprint());
+        let mut f = a.clone();
+        f.send_base += 1;
+        assert_ne!(a.fingerprint(), f.fingerprint());
         assert_eq!(a.fingerprint(), GasSchedule::default().fingerprint());
     }
 }

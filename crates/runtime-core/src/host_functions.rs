@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{ExecError, HostError, NonDeterministic, RuntimeError};
 use crate::host::{Abort, HostState};
 use crate::memory::{GuestMemory, checked_range};
+use crate::outcome::Message;
 use crate::value::{FuncSig, ValType, WasmValue};
 
 /// An embedder's host function: gets the call's [`HostContext`] and the
@@ -362,6 +363,19 @@ impl HostContext<'_> {
         self.host.registers.get(id)
     }
 
+    /// Checks that register `id` may be set to `len` bytes (the ABI's
+    /// register limits), without setting it: for a host function that
+    /// charges per byte between the check and the work.
+    ///
+    /// # Errors
+    ///
+    /// `RegisterSizeExceeded`, `RegistersMemoryExceeded` or
+    /// `TooManyRegisters`.
+    pub fn check_register(&self, id: u64, len: u64) -> Result<(), HostFnError> {
+        self.host.registers.check(id, len, &self.host.limits)?;
+        Ok(())
+    }
+
     /// Sets a register (the ABI's register limits apply).
     ///
     /// # Errors
@@ -444,6 +458,23 @@ impl HostContext<'_> {
     ) -> Result<(), HostFnError> {
         self.host.push_event(kind.into(), data)?;
         Ok(())
+    }
+
+    /// Records an outgoing session message to module `to`: it enters the
+    /// outcome's [`messages`](crate::Outcome::messages) and its digest,
+    /// and is dropped if the execution fails. No limit is checked here: the
+    /// [`Session`](crate::Session)'s `send` checks its
+    /// [`SessionLimits`](crate::SessionLimits) first.
+    pub fn send_message(&mut self, to: impl Into<String>, data: Vec<u8>) {
+        self.host.messages.push(Message {
+            to: to.into(),
+            data,
+        });
+    }
+
+    /// The messages this execution has sent so far.
+    pub fn messages(&self) -> &[Message] {
+        &self.host.messages
     }
 }
 

@@ -14,7 +14,9 @@
 //!   [`Runtime::builder`]: gas schedule, [`ModuleLimits`], embedder
 //!   [`HostFunctions`], a [`ModuleCache`]), [`Module`], [`ModuleRegistry`],
 //!   [`ExecutionContext`] with its [`ExecutionLimits`], [`Outcome`] and its
-//!   parts, the error kinds, and [`Storage`] with [`InMemoryStorage`];
+//!   parts, the error kinds, [`Storage`] with [`InMemoryStorage`], and
+//!   [`Session`] (several modules by name with a deterministic message
+//!   bus, `docs/SESSIONS.md`);
 //! * [`backend`] is for backend authors: the [`Backend`](backend::Backend)
 //!   trait, the engine module and instance traits, the host state, the gas
 //!   counter, guest memory.
@@ -75,6 +77,7 @@ mod outcome;
 mod prepare;
 mod registry;
 mod runtime;
+mod session;
 mod storage;
 mod value;
 mod watchdog;
@@ -91,14 +94,17 @@ pub use error::{
 };
 pub use gas::{GasSchedule, OperatorCosts};
 pub use host_functions::{HostContext, HostFn, HostFnError, HostFunctionEntry, HostFunctions};
-pub use limits::{ExecutionLimits, Limits, ModuleLimits};
-pub use outcome::{Event, Outcome, Status, outcomes_agree};
+pub use limits::{ExecutionLimits, Limits, ModuleLimits, SessionLimits};
+pub use outcome::{Event, Message, Outcome, Status, outcomes_agree};
 pub use prepare::{
     CANONICAL_NAN_F32, CANONICAL_NAN_F64, FRAME_OVERHEAD, PREPARATION_VERSION, PreparedModule,
     allowed_features, cache_key, config_fingerprint, prepare, prepare_with,
 };
 pub use registry::{ModuleInfo, ModuleRegistry};
 pub use runtime::{Module, Runtime, RuntimeBuilder};
+pub use session::{
+    Envelope, MAX_NAME_LEN, NamespacedStorage, SESSION_IMPORT_MODULE, Session, StepKind, TraceStep,
+};
 pub use storage::{
     InMemoryStorage, ReadSet, Storage, StorageChange, StorageEntry, ValueFingerprint,
 };

@@ -11,13 +11,66 @@
 use sha2::{Digest, Sha256};
 
 /// Every bound, as `ABI.md` lists them: [`ModuleLimits`] and
-/// [`ExecutionLimits`], each with documented defaults.
+/// [`ExecutionLimits`], each with documented defaults, and the
+/// [`SessionLimits`] of a [`Session`](crate::Session).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// The limits a module is prepared under.
     pub module: ModuleLimits,
     /// The limits of one execution.
     pub execution: ExecutionLimits,
+    /// The limits of a session's message bus.
+    pub session: SessionLimits,
+}
+
+/// The bounds of a [`Session`](crate::Session)'s message bus
+/// (`docs/SESSIONS.md`). Deterministic: every backend fails the same
+/// `send` with the same host error.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SessionLimits {
+    /// Bytes of one message's data; a longer `send` fails with
+    /// `MessageTooLarge`. Default: 64 KiB.
+    pub max_message_len: u64,
+    /// Messages one execution may send; the `send` past it fails with
+    /// `TooManyMessages`. Default: 64.
+    pub max_messages_per_execution: u64,
+    /// Messages one mailbox may hold; a `send` to a full mailbox fails with
+    /// `MailboxFull`. Default: 1 024.
+    pub max_mailbox_len: u64,
+    /// Steps one `pump` runs at most, whatever its `max_steps`. Default:
+    /// 10 000.
+    pub max_pump_steps: u64,
+}
+
+impl Default for SessionLimits {
+    fn default() -> Self {
+        Self {
+            max_message_len: 64 << 10,
+            max_messages_per_execution: 64,
+            max_mailbox_len: 1024,
+            max_pump_steps: 10_000,
+        }
+    }
+}
+
+impl SessionLimits {
+    /// The limits encoded for comparison: written by destructuring without
+    /// `..`, so a new field fails to compile until it is hashed here.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let Self {
+            max_message_len,
+            max_messages_per_execution,
+            max_mailbox_len,
+            max_pump_steps,
+        } = self;
+        let fields: [(&str, u64); 4] = [
+            ("max_message_len", *max_message_len),
+            ("max_messages_per_execution", *max_messages_per_execution),
+            ("max_mailbox_len", *max_mailbox_len),
+            ("max_pump_steps", *max_pump_steps),
+        ];
+        fingerprint(b"session-limits-v1", &fields)
+    }
 }
 
 /// The static limits a module is prepared under: checked (or instrumented)
@@ -350,6 +403,22 @@ mod tests {
             assert_ne!(base.fingerprint(), other.fingerprint());
         }
         assert_eq!(base.fingerprint(), ModuleLimits::default().fingerprint());
+    }
+
+    #[test]
+    fn session_fingerprint_follows_every_field() {
+        let base = SessionLimits::default();
+        let changes: [fn(&mut SessionLimits); 4] = [
+            |l| l.max_message_len += 1,
+            |l| l.max_messages_per_execution += 1,
+            |l| l.max_mailbox_len += 1,
+            |l| l.max_pump_steps += 1,
+        ];
+        for change in changes {
+            let mut other = base.clone();
+            change(&mut other);
+            assert_ne!(base.fingerprint(), other.fingerprint());
+        }
     }
 
     #[test]

@@ -15,6 +15,17 @@ pub struct Event {
     pub data: Vec<u8>,
 }
 
+/// A message sent by the execution with the session function `send`
+/// (`docs/SESSIONS.md`): delivered to the receiver's mailbox when the
+/// execution ends `ok`, dropped otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Message {
+    /// The receiver's module name.
+    pub to: String,
+    /// The data.
+    pub data: Vec<u8>,
+}
+
 /// The class of an outcome, as `CLI.md` spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -74,6 +85,12 @@ pub struct Outcome {
     /// The export's results (typed calls; empty on error and for
     /// `[] -> []` exports).
     pub results: Vec<WasmValue>,
+    /// Messages sent with the session function `send` (or recorded by an
+    /// embedder's host function with
+    /// [`HostContext::send_message`](crate::HostContext::send_message)),
+    /// in order; none on error, like events. Only a
+    /// [`Session`](crate::Session) delivers them.
+    pub messages: Vec<Message>,
 }
 
 /// Version tag of the canonical encoding below; changing the encoding
@@ -92,6 +109,7 @@ impl Outcome {
             changes: Vec::new(),
             gas_used: 0,
             results: Vec::new(),
+            messages: Vec::new(),
         }
     }
 
@@ -136,7 +154,12 @@ impl Outcome {
     /// 8. `gas_used` as `u64`;
     /// 9. the number of results `u64`, then each result's type as its wasm
     ///    value-type byte (`0x7f` i32, `0x7e` i64, `0x7d` f32, `0x7c` f64)
-    ///    and its bits as `u64` (floats bit-exact, so NaN payloads count).
+    ///    and its bits as `u64` (floats bit-exact, so NaN payloads count);
+    /// 10. only when the outcome has sent messages (so an outcome without
+    ///     any keeps the digest it had before sessions existed): their
+    ///     number `u64`, then each message's receiver (bytes) and data
+    ///     (bytes). This section comes last and everything before it is
+    ///     length-prefixed, so the encoding stays unambiguous.
     pub fn digest(&self) -> Option<[u8; 32]> {
         if !self.is_deterministic() {
             return None;
@@ -182,6 +205,13 @@ impl Outcome {
         for value in &self.results {
             h.update([value.ty().code()]);
             h.update(value.bits().to_le_bytes());
+        }
+        if !self.messages.is_empty() {
+            h.update((self.messages.len() as u64).to_le_bytes());
+            for message in &self.messages {
+                bytes(&mut h, message.to.as_bytes());
+                bytes(&mut h, &message.data);
+            }
         }
         Some(h.finalize().into())
     }
@@ -236,6 +266,10 @@ mod tests {
             }],
             gas_used: 7,
             results: vec![WasmValue::F32(0x7fc0_0000)],
+            messages: vec![Message {
+                to: "logger".into(),
+                data: vec![3],
+            }],
         }
     }
 
@@ -255,6 +289,15 @@ mod tests {
             Box::new(|o| o.results[0] = WasmValue::F32(0x7fc0_0001)),
             Box::new(|o| o.results[0] = WasmValue::I32(0x7fc0_0000)),
             Box::new(|o| o.results.clear()),
+            Box::new(|o| o.messages[0].to.push('x')),
+            Box::new(|o| o.messages[0].data.clear()),
+            Box::new(|o| {
+                o.messages.push(Message {
+                    to: String::new(),
+                    data: vec![],
+                })
+            }),
+            Box::new(|o| o.messages.clear()),
             Box::new(|o| o.error = Some(ExecError::Trap(TrapKind::Unreachable))),
         ];
         for change in variants {
@@ -262,6 +305,36 @@ mod tests {
             change(&mut o);
             assert_ne!(o.digest(), base);
         }
+    }
+
+    #[test]
+    fn an_outcome_without_messages_keeps_its_pre_session_digest() {
+        // Section 10 is absent when there are no messages: the digest is
+        // the one of the encoding before sessions, items 1-9.
+        let mut o = ok();
+        o.messages.clear();
+        let mut h = Sha256::new();
+        let bytes = |h: &mut Sha256, b: &[u8]| {
+            h.update((b.len() as u64).to_le_bytes());
+            h.update(b);
+        };
+        bytes(&mut h, b"runtime-outcome-digest-v2");
+        h.update([0]);
+        bytes(&mut h, b"");
+        bytes(&mut h, &[1]);
+        h.update(1u64.to_le_bytes());
+        bytes(&mut h, b"a");
+        h.update(1u64.to_le_bytes());
+        bytes(&mut h, b"k");
+        bytes(&mut h, &[2]);
+        h.update(1u64.to_le_bytes());
+        bytes(&mut h, b"k");
+        h.update([0]);
+        h.update(7u64.to_le_bytes());
+        h.update(1u64.to_le_bytes());
+        h.update([0x7d]);
+        h.update(0x7fc0_0000u64.to_le_bytes());
+        assert_eq!(o.digest(), Some(h.finalize().into()));
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub struct RuntimeBuilder {
     limits: ModuleLimits,
     host_functions: HostFunctions,
     cache: Option<ModuleCache>,
+    session: bool,
 }
 
 impl std::fmt::Debug for RuntimeBuilder {
@@ -124,16 +125,32 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Adds the session's host functions (`session::send`, `recv`,
+    /// `pending`, priced by the schedule given to this builder, whenever it
+    /// is given), so that a [`Session`](crate::Session) can run on the
+    /// runtime. They are declared after the other host functions, at
+    /// [`RuntimeBuilder::build`].
+    #[must_use]
+    pub fn session(mut self) -> Self {
+        self.session = true;
+        self
+    }
+
     /// The runtime.
     ///
     /// # Errors
     ///
     /// [`RuntimeError::InvalidConfig`] if the gas schedule has a cost out of
-    /// range ([`GasSchedule::validate`]).
-    pub fn build(self) -> Result<Runtime, RuntimeError> {
+    /// range ([`GasSchedule::validate`]), or (with
+    /// [`RuntimeBuilder::session`]) the host functions already declare a
+    /// `session` function.
+    pub fn build(mut self) -> Result<Runtime, RuntimeError> {
         self.schedule
             .validate()
             .map_err(RuntimeError::InvalidConfig)?;
+        if self.session {
+            crate::session::define_host_functions(&mut self.host_functions, &self.schedule)?;
+        }
         let config = config_fingerprint(&self.limits, &self.schedule, &self.host_functions);
         Ok(Runtime {
             id: next_runtime_id(),
@@ -201,6 +218,7 @@ impl Runtime {
             limits: ModuleLimits::default(),
             host_functions: HostFunctions::abi(),
             cache: None,
+            session: false,
         }
     }
 
@@ -297,7 +315,7 @@ impl Runtime {
         }
     }
 
-    fn check_module(&self, module: &Module) -> Result<(), RuntimeError> {
+    pub(crate) fn check_module(&self, module: &Module) -> Result<(), RuntimeError> {
         if module.runtime_id == self.id {
             return Ok(());
         }
@@ -588,6 +606,7 @@ fn finish(
             changes: host.overlay.net_changes(),
             gas_used: gas.used(),
             results,
+            messages: host.messages,
         },
         Some(error) => Outcome {
             error: Some(error),
@@ -597,6 +616,7 @@ fn finish(
             changes: Vec::new(),
             gas_used: gas.used(),
             results: Vec::new(),
+            messages: Vec::new(),
         },
     };
     tracing::debug!(target: "runtime::guest", backend, status = outcome.status().as_str(), gas_used = outcome.gas_used, "execution finished");

@@ -209,6 +209,7 @@ mod tests {
             changes: Vec::new(),
             gas_used: 1,
             results: Vec::new(),
+            messages: Vec::new(),
         }
     }
 

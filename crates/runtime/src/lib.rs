@@ -65,6 +65,11 @@ pub use runtime_core::{
 };
 // The compiled-module cache (`RuntimeBuilder::cache`).
 pub use runtime_core::{CacheError, CacheStats, ModuleCache};
+// Sessions: several modules by name with a deterministic message bus.
+pub use runtime_core::{
+    Envelope, MAX_NAME_LEN, Message, NamespacedStorage, SESSION_IMPORT_MODULE, Session,
+    SessionLimits, StepKind, TraceStep,
+};
 // The determinism model's constants and the preparation key.
 /// The backend tier, for backend authors.
 pub use runtime_core::backend;

@@ -19,13 +19,17 @@
 # abi.h); -s strips the names section. The ABI functions are imported from
 # "env" by the declarations in abi.h, the memory is exported as "memory"
 # (lld's default).
+#
+# With a folder argument it builds that folder's guests instead, with this
+# folder on the include path (abi.h): `../session/build.sh` does so.
 set -eu
-cd "$(dirname "$0")"
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "${1:-$here}"
 CC="${CC:-clang}"
 for src in *.c; do
     out="${src%.c}.wasm"
     "$CC" --target=wasm32 -O2 -nostdlib -mbulk-memory -ffreestanding \
-        -Wall -Wextra -Werror \
+        -Wall -Wextra -Werror -I"$here" \
         -Wl,--no-entry -Wl,-s \
         -o "$out" "$src"
     echo "built $out"

@@ -10,12 +10,15 @@
 //!   limits, deep nesting, huge tables, long bodies, host-call loops) run
 //!   through the ABI; outcome digests are compared and no outcome may be
 //!   non-deterministic.
+//! * [`session`]: sessions of two or three such guests that also call the
+//!   session's `send`, `recv` and `pending`; session digests are compared.
 //!
 //! The same entry points serve `conformance fuzz`, the libFuzzer targets
 //! under `fuzz/`, and the CI smoke test.
 
 pub mod abi;
 pub mod hostile;
+pub mod session;
 pub mod smith;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -25,6 +28,7 @@ use runtime::{BackendKind, Runtime};
 
 use crate::report;
 use crate::runner::{Invocation, Runners};
+use crate::session::SessionRunners;
 
 /// Which generator a case used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +39,8 @@ pub enum Generator {
     Abi,
     /// Hostile guests ([`hostile`]), run through the ABI.
     Hostile,
+    /// Sessions of generated guests, session digests compared.
+    Session,
 }
 
 /// Backends that did not agree on one generated case.
@@ -42,10 +48,13 @@ pub enum Generator {
 pub struct Divergence {
     /// The generator.
     pub generator: Generator,
-    /// The module.
+    /// The module; for a session, the script (JSON).
     pub wasm: Vec<u8>,
     /// What differed, for people.
     pub detail: String,
+    /// The other files of the reproducer: a session's modules, by the
+    /// file names its script uses.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 impl Divergence {
@@ -55,7 +64,22 @@ impl Divergence {
     /// # Errors
     ///
     /// The I/O error.
+    ///
+    /// A session's reproducer is a folder `name` holding `script.json`
+    /// (for `conformance session`), its modules and `detail.txt`; the path
+    /// returned is the script's.
     pub fn write(&self, dir: &Path, name: &str) -> std::io::Result<PathBuf> {
+        if self.generator == Generator::Session {
+            let dir = dir.join(name);
+            std::fs::create_dir_all(&dir)?;
+            for (file, bytes) in &self.files {
+                std::fs::write(dir.join(file), bytes)?;
+            }
+            std::fs::write(dir.join("detail.txt"), &self.detail)?;
+            let script = dir.join("script.json");
+            std::fs::write(&script, &self.wasm)?;
+            return Ok(script);
+        }
         std::fs::create_dir_all(dir)?;
         let wasm = dir.join(format!("{name}.wasm"));
         std::fs::write(&wasm, &self.wasm)?;
@@ -69,6 +93,7 @@ pub struct Fuzzer {
     runtimes: Vec<Runtime>,
     kinds: Vec<BackendKind>,
     runners: Runners,
+    sessions: SessionRunners,
 }
 
 impl std::fmt::Debug for Fuzzer {
@@ -94,6 +119,7 @@ impl Fuzzer {
                 .collect::<Result<_, _>>()?,
             kinds: kinds.to_vec(),
             runners: Runners::new(kinds)?,
+            sessions: SessionRunners::new(kinds)?,
         })
     }
 
@@ -133,6 +159,7 @@ impl Fuzzer {
                 generator: Generator::Smith,
                 wasm,
                 detail,
+                files: Vec::new(),
             }),
         }
     }
@@ -182,6 +209,7 @@ impl Fuzzer {
                 generator,
                 wasm: invocation.wasm,
                 detail,
+                files: Vec::new(),
             }),
         }
     }

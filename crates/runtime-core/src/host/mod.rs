@@ -23,7 +23,7 @@ use crate::gas::{GasMeter, GasSchedule, OutOfGas};
 use crate::host_functions::{HostFnKind, HostFunctions};
 use crate::limits::ExecutionLimits;
 use crate::memory::GuestMemory;
-use crate::outcome::Event;
+use crate::outcome::{Event, Message};
 use crate::storage::{Storage, StorageOverlay};
 use crate::value::WasmValue;
 
@@ -80,6 +80,8 @@ pub struct HostState {
     /// Key and value bytes of every `storage_write` so far (ABI 1.1 bound).
     storage_written: u64,
     pub(crate) events: Vec<Event>,
+    /// Session messages sent so far (dropped on error, like events).
+    pub(crate) messages: Vec<Message>,
     pub(crate) return_data: Vec<u8>,
     keystream: Keystream,
     pub(crate) overlay: StorageOverlay,
@@ -141,6 +143,7 @@ impl HostState {
             total_log_len: 0,
             storage_written: 0,
             events: Vec::new(),
+            messages: Vec::new(),
             return_data: Vec::new(),
             keystream: Keystream::new(context.seed),
             overlay: StorageOverlay::new(storage),

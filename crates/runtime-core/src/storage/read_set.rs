@@ -54,6 +54,24 @@ impl ReadSet {
         self.seen.get(key)
     }
 
+    /// The same reads with `prefix` before every key: what a read through a
+    /// key-prefixing view (a session's namespace) read from the store
+    /// beneath it.
+    pub fn prefixed(&self, prefix: &[u8]) -> ReadSet {
+        ReadSet {
+            seen: self
+                .seen
+                .iter()
+                .map(|(key, value)| {
+                    let mut full = Vec::with_capacity(prefix.len() + key.len());
+                    full.extend_from_slice(prefix);
+                    full.extend_from_slice(key);
+                    (full, value.clone())
+                })
+                .collect(),
+        }
+    }
+
     /// The number of keys read.
     pub fn len(&self) -> usize {
         self.seen.len()
