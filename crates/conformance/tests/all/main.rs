@@ -13,7 +13,9 @@ mod corpus;
 mod fuzz_smoke;
 mod module_cache;
 mod native_stack;
+mod registry;
 mod semantics;
+mod sessions;
 mod spec;
 mod timeout;
 
@@ -37,7 +39,9 @@ fn main() {
         fuzz_smoke::trials(),
         module_cache::trials(),
         native_stack::trials(),
+        registry::trials(),
         semantics::trials(),
+        sessions::trials(),
         spec_trials,
         timeout::trials(),
     ] {

@@ -13,7 +13,7 @@ use conformance::fuzz::abi::Bytes;
 use conformance::fuzz::session as fuzz_session;
 use conformance::session::cases::{self, SessionCase};
 use conformance::session::{Script, SessionRun, SessionRunners, agree};
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::{Failed, Trial};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use runtime::{BackendKind, GasSchedule, HostError, Status, WasmValue};
@@ -425,36 +425,41 @@ fn trial(name: &str, f: fn() -> Result<(), Failed>) -> Trial {
     Trial::test(name, f)
 }
 
-fn main() {
-    let args = Arguments::from_args();
+/// The tests of this file: the session corpus per case and backend, the
+/// examples, the CLI and the session fuzzer.
+pub(crate) fn trials() -> Vec<Trial> {
     let cases = cases::session_cases(&GasSchedule::default());
     let mut trials = vec![
         {
             let cases = cases.clone();
-            Trial::test("session::names_are_unique", move || {
+            Trial::test("sessions::names_are_unique", move || {
                 cases::check_names(&cases).map_err(Failed::from)
             })
         },
-        trial("examples::pingpong", pingpong),
-        trial("examples::calculator", calculator),
-        trial("examples::fanout", fanout),
-        trial("examples::faulty", faulty),
-        trial("cli::session_json_and_exit_codes", cli),
-        trial("fuzz::no_divergence", fuzz_no_divergence),
-        trial("fuzz::reaches_the_bus", fuzz_reach),
-        trial("fuzz::reproducer_round_trip", fuzz_reproducer_round_trip),
+        trial("sessions::examples::pingpong", pingpong),
+        trial("sessions::examples::calculator", calculator),
+        trial("sessions::examples::fanout", fanout),
+        trial("sessions::examples::faulty", faulty),
+        trial("sessions::cli::session_json_and_exit_codes", cli),
+        trial("sessions::fuzz::no_divergence", fuzz_no_divergence),
+        trial("sessions::fuzz::reaches_the_bus", fuzz_reach),
+        trial(
+            "sessions::fuzz::reproducer_round_trip",
+            fuzz_reproducer_round_trip,
+        ),
     ];
     for case in cases {
         for kind in BackendKind::compiled_in() {
             let case = case.clone();
-            trials.push(Trial::test(format!("{}::{}", case.name, kind), move || {
-                on_backend(&case, kind)
-            }));
+            trials.push(Trial::test(
+                format!("sessions::{}::{}", case.name, kind),
+                move || on_backend(&case, kind),
+            ));
         }
         trials.push(Trial::test(
-            format!("{}::all_backends_agree", case.name),
+            format!("sessions::{}::all_backends_agree", case.name),
             move || all_agree(&case),
         ));
     }
-    libtest_mimic::run(&args, trials).exit();
+    trials
 }

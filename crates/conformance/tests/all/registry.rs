@@ -108,8 +108,7 @@ fn on_threads<T: Send + 'static>(work: impl Fn(usize) -> T + Send + Sync + 'stat
         .collect()
 }
 
-#[test]
-fn concurrent_loads_compile_each_module_once_on_every_engine() {
+pub(crate) fn concurrent_loads_compile_each_module_once_on_every_engine() {
     let counter = wat::parse_str(COUNTER).unwrap();
     let echo = wat::parse_str(ECHO).unwrap();
     for kind in BackendKind::compiled_in() {
@@ -215,8 +214,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-#[test]
-fn unloading_and_reloading_while_others_execute() {
+pub(crate) fn unloading_and_reloading_while_others_execute() {
     let counter = wat::parse_str(COUNTER).unwrap();
     let echo = wat::parse_str(ECHO).unwrap();
     for kind in BackendKind::compiled_in() {
@@ -274,8 +272,7 @@ fn unloading_and_reloading_while_others_execute() {
     }
 }
 
-#[test]
-fn names_that_are_unknown_taken_or_unloaded_are_clear_errors() {
+pub(crate) fn names_that_are_unknown_taken_or_unloaded_are_clear_errors() {
     let counter = wat::parse_str(COUNTER).unwrap();
     let echo = wat::parse_str(ECHO).unwrap();
     let (registry, compiles) = counting_registry(BackendKind::compiled_in()[0]);
@@ -361,4 +358,22 @@ fn names_that_are_unknown_taken_or_unloaded_are_clear_errors() {
     // counter (first load), echo (replace), counter again (the replace had
     // dropped it), echo again for run_once (dropped by the unload).
     assert_eq!(compiles.load(Ordering::SeqCst), 4);
+}
+
+/// The tests of this file.
+pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
+    vec![
+        crate::trial(
+            "registry::concurrent_loads_compile_each_module_once_on_every_engine",
+            concurrent_loads_compile_each_module_once_on_every_engine,
+        ),
+        crate::trial(
+            "registry::unloading_and_reloading_while_others_execute",
+            unloading_and_reloading_while_others_execute,
+        ),
+        crate::trial(
+            "registry::names_that_are_unknown_taken_or_unloaded_are_clear_errors",
+            names_that_are_unknown_taken_or_unloaded_are_clear_errors,
+        ),
+    ]
 }
