@@ -280,7 +280,10 @@ fn run(args: RunArgs) -> Result<ExitCode, Usage> {
         None => runners.run(&invocation),
         Some(path) => match state::run_with_state(&runners, &invocation, path) {
             Ok((outcomes, commit)) => {
-                eprintln!("conformance: state {}: {commit}", path.display());
+                note(format_args!(
+                    "conformance: state {}: {commit}",
+                    path.display()
+                ));
                 Ok(outcomes)
             }
             Err(StateError::Open(e)) => return Err(Usage(e.to_string())),
@@ -488,12 +491,13 @@ fn fuzz(args: FuzzArgs) -> Result<ExitCode, Usage> {
 
 fn show_state(path: &std::path::Path, json: bool) -> Result<ExitCode, Usage> {
     let entries = state::entries(path).map_err(|e| Usage(e.to_string()))?;
-    if json {
-        println!("{}", state::entries_json(&entries));
-    } else {
-        print!("{}", state::entries_table(&entries));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(emit(ExitCode::SUCCESS, |out| {
+        if json {
+            writeln!(out, "{}", state::entries_json(&entries))
+        } else {
+            write!(out, "{}", state::entries_table(&entries))
+        }
+    }))
 }
 
 fn main() -> ExitCode {

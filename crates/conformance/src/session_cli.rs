@@ -2,6 +2,12 @@
 //! (`CLI.md`): a multi-module session script on each selected backend,
 //! session digests compared.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the session command reports on the terminal, as CLI.md specifies"
+)]
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;

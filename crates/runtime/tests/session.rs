@@ -3,6 +3,11 @@
 //! `docs/SESSIONS.md` from an embedder's side, and equal session digests
 //! on every engine.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly; it has no caller to return errors to"
+)]
+
 use std::sync::Arc;
 
 use runtime::{

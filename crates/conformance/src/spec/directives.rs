@@ -176,14 +176,14 @@ impl<'r> Script<'r> {
     fn prepare(&self, wasm: &[u8]) -> Result<PreparedModule, Rejection> {
         match self.mode {
             Mode::Prepared => self.runtime.prepare(wasm),
-            Mode::Raw => prepare_uninstrumented(&self.runtime, wasm).map(|m| m.into_prepared()),
+            Mode::Raw => prepare_uninstrumented(self.runtime, wasm).map(|m| m.into_prepared()),
         }
     }
 
     /// Prepares and compiles; the error says what went wrong.
     fn load(&self, wasm: &[u8]) -> Result<RawModule, String> {
         let prepared = self.prepare(wasm).map_err(|r| format!("rejected {r}"))?;
-        raw_module(&self.runtime, prepared).map_err(|e| format!("compilation failed: {e:?}"))
+        raw_module(self.runtime, prepared).map_err(|e| format!("compilation failed: {e:?}"))
     }
 
     fn define(&mut self, name: Option<&str>, slot: Slot) {

@@ -5,6 +5,13 @@
 //!
 //! `cargo test --release -p conformance --test all -- FILTER` runs a part.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "tests fail loudly and report on the terminal"
+)]
+
 use libtest_mimic::{Arguments, Failed, Trial};
 
 mod cli;
@@ -49,11 +56,12 @@ fn main() {
     }
     let conclusion = libtest_mimic::run(&args, trials);
     // The checks over the whole spec run, once every file ran.
-    if unfiltered && !conclusion.has_failed() {
-        if let Err(e) = spec_run.check() {
-            eprintln!("spec testsuite: {e}");
-            std::process::exit(101);
-        }
+    if unfiltered
+        && !conclusion.has_failed()
+        && let Err(e) = spec_run.check()
+    {
+        eprintln!("spec testsuite: {e}");
+        std::process::exit(101);
     }
     conclusion.exit();
 }

@@ -276,12 +276,12 @@ pub(super) fn place(ops: &[Operator<'_>], costs: &[u64], results: usize) -> Plac
                 if let Some(parent) = frames.last_mut() {
                     parent.has_call |= frame.has_call;
                 }
-                if frame.kind == Kind::If && frame.hoistable {
-                    if let (Some(before), Some(then_site), Some(else_site)) =
+                if frame.kind == Kind::If
+                    && frame.hoistable
+                    && let (Some(before), Some(then_site), Some(else_site)) =
                         (frame.before, frame.then_site, frame.else_site)
-                    {
-                        hoists.push((i, before, then_site, else_site));
-                    }
+                {
+                    hoists.push((i, before, then_site, else_site));
                 }
                 let continues = reachable
                     || frame.then_falls
@@ -389,6 +389,10 @@ pub(super) fn place(ops: &[Operator<'_>], costs: &[u64], results: usize) -> Plac
         after: vec![None; ops.len()],
         refund,
     };
+    #[allow(
+        clippy::needless_range_loop,
+        reason = "`s` indexes three parallel tables of the sites"
+    )]
     for s in 0..sites.costs.len() {
         if let Some(i) = sites.after[s] {
             placement.after[i] = Some(Site {

@@ -704,10 +704,10 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
                     e.charge_size(per_unit);
                 }
                 e.op(&reencoder.instruction(op.clone())?);
-                if canonicalised[i] {
-                    if let Some(ty) = nan_result(&op) {
-                        e.canonicalise(ty);
-                    }
+                if canonicalised[i]
+                    && let Some(ty) = nan_result(&op)
+                {
+                    e.canonicalise(ty);
                 }
             }
         }
