@@ -15,24 +15,8 @@ use rand_core::{RngCore, SeedableRng};
 use runtime::GasSchedule;
 use sha2::{Digest, Sha256};
 
-use super::{Case, Guest, kv, le};
+use super::{Case, kv, le};
 use crate::expect::Expect;
-
-macro_rules! guest {
-    ($name:literal) => {
-        Guest::File(
-            concat!($name, ".wat"),
-            include_str!(concat!("../../guests/", $name, ".wat")),
-        )
-    };
-}
-
-/// A C guest, built by `guests/c/build.sh`.
-macro_rules! c_guest {
-    ($name:literal) => {
-        Guest::Bytes(include_bytes!(concat!("../../guests/c/", $name, ".wasm")))
-    };
-}
 
 /// The realistic guests' cases.
 pub(super) fn app_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
@@ -78,7 +62,7 @@ fn found(value: &[u8]) -> Vec<u8> {
 }
 
 fn kv_cases() -> Vec<Case> {
-    let g = || c_guest!("kv");
+    let g = || guest!(c "kv");
     let set_event = |k: &[u8]| ("kv.set", k.to_vec());
     let remove_event = |k: &[u8]| ("kv.remove", k.to_vec());
     let long = [b'x'; 300];
@@ -313,7 +297,7 @@ fn transfer_input(from: &[u8], to: &[u8], amount: u64) -> Vec<u8> {
 }
 
 fn token_cases() -> Vec<Case> {
-    let g = || c_guest!("token");
+    let g = || guest!(c "token");
     let alice = balance_key(b"alice");
     let bob = balance_key(b"bob");
     let carol = balance_key(b"carol");
@@ -495,7 +479,7 @@ fn chain_input(rounds: u32, data: &[u8]) -> Vec<u8> {
 }
 
 fn sha_cases() -> Vec<Case> {
-    let g = || c_guest!("sha");
+    let g = || guest!(c "sha");
     let case = |name: &str, export: &'static str, rounds: u32, data: &[u8]| {
         Case::new(name, g(), export, Expect::ok().returns(chain(data, rounds)))
             .input(&chain_input(rounds, data))
@@ -809,7 +793,7 @@ fn mean_variance(xs: &[f64]) -> Vec<u8> {
 }
 
 fn stats_cases() -> Vec<Case> {
-    let g = || c_guest!("stats");
+    let g = || guest!(c "stats");
     // The canonical NaN, twice: mean and variance.
     let nan = [0x7ff8_0000_0000_0000u64.to_le_bytes(); 2].concat();
     let case = |name: &str, input: Vec<u8>, returns: Vec<u8>| {

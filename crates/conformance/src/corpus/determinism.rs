@@ -23,15 +23,6 @@ use runtime::{FRAME_OVERHEAD, GasSchedule, Limits};
 use super::{Case, Guest, le};
 use crate::expect::Expect;
 
-macro_rules! guest {
-    ($name:literal) => {
-        Guest::File(
-            concat!($name, ".wat"),
-            include_str!(concat!("../../guests/", $name, ".wat")),
-        )
-    };
-}
-
 /// The stack-overflow, NaN and gas cases.
 pub(super) fn determinism_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {
     let mut cases = stack_cases(s, base);

@@ -23,15 +23,6 @@ use crate::expect::Expect;
 
 use WasmValue::{F32, F64, I32, I64};
 
-macro_rules! guest {
-    ($name:literal) => {
-        Guest::File(
-            concat!($name, ".wat"),
-            include_str!(concat!("../../guests/", $name, ".wat")),
-        )
-    };
-}
-
 impl Case {
     /// This case as a typed call with `args`.
     fn with_args(mut self, args: impl IntoIterator<Item = WasmValue>) -> Self {
