@@ -71,20 +71,28 @@ fn run_on(kind: BackendKind, durability: Durability, calls: u64) -> u64 {
             .open(&path)
             .expect("the setup works"),
     );
-    let runtime = Arc::new(kind.runtime().expect("the setup works"));
-    let wasm = wat::parse_str(BUMP).expect("the setup works");
-    let module = Arc::new(runtime.compile(runtime.prepare(&wasm).expect("the setup works")));
+    // One compiled-module cache shared by the threads: each compiles the
+    // guest through it, and only one compilation happens.
+    let cache = runtime::ModuleCache::with_directory(16, dir.path().join("modules"))
+        .expect("the setup works");
+    let runtime = Arc::new(
+        kind.builder()
+            .and_then(|b| b.cache(cache).build())
+            .expect("the setup works"),
+    );
+    let wasm = Arc::new(wat::parse_str(BUMP).expect("the setup works"));
     let retries = Arc::new(AtomicU64::new(0));
     let per_thread = calls / THREADS;
     let threads: Vec<_> = (0..THREADS)
         .map(|t| {
-            let (runtime, module, storage, retries) = (
+            let (runtime, wasm, storage, retries) = (
                 runtime.clone(),
-                module.clone(),
+                wasm.clone(),
                 storage.clone(),
                 retries.clone(),
             );
             std::thread::spawn(move || {
+                let module = runtime.compile(runtime.prepare(&wasm).expect("the setup works"));
                 let context = ExecutionContext::with_input(format!("t{t}"));
                 for i in 1..=per_thread {
                     let outcome = loop {
@@ -115,6 +123,11 @@ fn run_on(kind: BackendKind, durability: Durability, calls: u64) -> u64 {
     for thread in threads {
         thread.join().expect("no thread panicked");
     }
+    let stats = runtime.cache().expect("the runtime has a cache").stats();
+    assert_eq!(
+        stats.compilations, 1,
+        "{kind}: the threads shared one compilation: {stats:?}"
+    );
     let expected: Vec<(Vec<u8>, Vec<u8>)> = (0..THREADS)
         .map(|t| {
             (
