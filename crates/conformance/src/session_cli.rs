@@ -40,11 +40,12 @@ pub(crate) struct SessionArgs {
 /// error until the `storage-redb` crate is merged, when this function
 /// opens it (everything after the opening is in place: pre-state
 /// snapshot, per-backend runs, commit of the agreed final state).
+/// Opens (or creates) the `--state` database; every failure is a usage
+/// error (exit 2) naming the path.
 fn open_state(path: &Path) -> Result<Arc<dyn Storage>, Usage> {
-    Err(Usage(format!(
-        "--state {}: --state needs the storage-redb crate, which this build does not include",
-        path.display()
-    )))
+    runtime::storage_redb::RedbStorage::open(path)
+        .map(|storage| Arc::new(storage) as Arc<dyn Storage>)
+        .map_err(|e| Usage(format!("--state {}: {e}", path.display())))
 }
 
 pub(crate) fn run(args: SessionArgs) -> Result<ExitCode, Usage> {

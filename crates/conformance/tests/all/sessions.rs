@@ -318,17 +318,32 @@ fn cli() -> Result<(), Failed> {
     )?;
     let out = conformance(&["session", "/nonexistent/script.json"]);
     ensure(out.status.code() == Some(2), "missing script: exit 2")?;
-    // --state is a clear error until a persistent store is built in.
+    // --state: a new database is created and the agreed session committed
+    // to it; `state` then reads it. A path that cannot be a database is a
+    // usage error naming it.
+    let db = dir.join("db");
+    let db = db.to_str().ok_or("path")?;
+    let out = conformance(&["session", script.to_str().ok_or("path")?, "--state", db]);
+    ensure(out.status.code() == Some(0), "--state: exit 0")?;
+    let out = conformance(&["state", db, "--json"]);
+    ensure(
+        out.status.code() == Some(0),
+        "state reads the session's database",
+    )?;
+    let dir_path = dir.to_str().ok_or("path")?;
     let out = conformance(&[
         "session",
         script.to_str().ok_or("path")?,
         "--state",
-        dir.join("db").to_str().ok_or("path")?,
+        dir_path,
     ]);
-    ensure(out.status.code() == Some(2), "--state: exit 2")?;
     ensure(
-        String::from_utf8_lossy(&out.stderr).contains("storage-redb"),
-        "--state names what it needs",
+        out.status.code() == Some(2),
+        "--state on a directory: exit 2",
+    )?;
+    ensure(
+        String::from_utf8_lossy(&out.stderr).contains(dir_path),
+        "--state names the path",
     )?;
     std::fs::remove_dir_all(&dir).map_err(|e| e.to_string())?;
     Ok(())
