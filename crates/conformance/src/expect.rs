@@ -18,6 +18,9 @@ pub enum ExpectedError {
     /// Status `rejected`, this kind (the detail is free text; see
     /// [`Expect::naming`]).
     Rejected(RejectionKind),
+    /// Status `host_error`, any error of this kind whatever its message
+    /// (with [`Expect::naming`] for a part of the message).
+    HostKind(&'static str),
     /// Status `nondeterministic`, exactly this condition (an embedder's
     /// `HostPanic` with its message: such an outcome has no digest, so
     /// backends "agree" on it when each reports it; `suite::case_agrees`).
@@ -31,6 +34,7 @@ impl ExpectedError {
             ExpectedError::Trap(_) => Status::Trap,
             ExpectedError::Host(_) => Status::HostError,
             ExpectedError::Rejected(_) => Status::Rejected,
+            ExpectedError::HostKind(_) => Status::HostError,
             ExpectedError::NonDeterministic(_) => Status::NonDeterministic,
         }
     }
@@ -41,6 +45,7 @@ impl ExpectedError {
             (ExpectedError::Trap(want), ExecError::Trap(got)) => want == got,
             (ExpectedError::Host(want), ExecError::Host(got)) => want == got,
             (ExpectedError::Rejected(want), ExecError::Rejected(got)) => *want == got.kind,
+            (ExpectedError::HostKind(want), ExecError::Host(got)) => *want == got.name(),
             (ExpectedError::NonDeterministic(want), ExecError::NonDeterministic(got)) => {
                 want == got
             }
@@ -244,6 +249,13 @@ impl Expect {
     /// `GuestPanic(message)`.
     pub fn panic(message: &str) -> Self {
         Self::host_error(HostError::GuestPanic(message.to_owned()))
+    }
+
+    /// A host error of kind `name` whatever its message (for messages
+    /// written by code, such as a signature mismatch; pin a part of it with
+    /// [`Expect::naming`]).
+    pub fn host_error_kind(name: &'static str) -> Self {
+        Self::error(ExpectedError::HostKind(name))
     }
 
     /// An embedder host function's error with `message` (status

@@ -109,7 +109,10 @@ fn write_outcome_json(out: &mut dyn Write, backend: &str, outcome: &Outcome) -> 
         }
         out.write_all(b"}")?;
     }
-    write!(out, "],\"gas_used\":{},\"digest\":", outcome.gas_used)?;
+    write!(out, "],\"gas_used\":{},\"results\":", outcome.gas_used)?;
+    let results: Vec<String> = outcome.results.iter().map(ToString::to_string).collect();
+    write!(out, "{}", serde_json::json!(results))?;
+    write!(out, ",\"digest\":")?;
     small(out, &json!(outcome.digest_hex()))?;
     out.write_all(b"}")
 }

@@ -354,7 +354,7 @@ fn failure_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
             "embedder.bad_results",
             g(),
             "bad_results",
-            Expect::host_error("Embedder")
+            Expect::host_error_kind("Embedder")
                 .naming("its signature is [] -> [i32]")
                 .gas(o.call + BASE_ID),
         )
