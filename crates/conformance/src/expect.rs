@@ -115,6 +115,10 @@ const HOST_ERRORS: &[HostError] = &[
     HostError::TotalLogLengthExceeded,
     HostError::TooManyEvents,
     HostError::EventDataLengthExceeded,
+    HostError::UnknownModule,
+    HostError::MessageTooLarge,
+    HostError::TooManyMessages,
+    HostError::MailboxFull,
 ];
 
 impl KindOrName<HostError> for &str {
