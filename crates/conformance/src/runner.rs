@@ -145,17 +145,7 @@ impl Runners {
     /// [`RuntimeError`] for a kind whose feature is off
     /// ([`runtime::NotCompiledIn`]) or whose engine cannot start.
     pub fn new(kinds: &[BackendKind]) -> Result<Self, RuntimeError> {
-        let runtimes = kinds
-            .iter()
-            .map(|&k| {
-                let runtime = k
-                    .builder()?
-                    .host_functions(crate::embedder::host_functions()?)
-                    .build()?;
-                Ok::<_, RuntimeError>((k, runtime))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { runtimes })
+        Self::with_cache(kinds, None)
     }
 
     /// As [`Runners::new`], every runtime consulting `cache` (when given)
@@ -171,7 +161,9 @@ impl Runners {
         let runtimes = kinds
             .iter()
             .map(|&k| {
-                let builder = k.builder()?;
+                let builder = k
+                    .builder()?
+                    .host_functions(crate::embedder::host_functions()?);
                 let builder = match cache {
                     Some(cache) => builder.cache(cache.clone()),
                     None => builder,
