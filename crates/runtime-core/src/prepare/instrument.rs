@@ -178,6 +178,9 @@ pub(super) struct Plan<'a> {
     pub(super) stack_limit: u32,
     pub(super) costs: &'a OperatorCosts,
     pub(super) types: TypesRef<'a>,
+    /// Charge every basic block at its start
+    /// ([`charge_sites::place_per_block`]), the reference for tests.
+    pub(super) per_block: bool,
 }
 
 /// The stack-height cost of a function.
@@ -575,7 +578,11 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
     let leaf = !ops
         .iter()
         .any(|op| matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }));
-    let placement = charge_sites::place(&ops, &costs, results);
+    let placement = if plan.per_block {
+        charge_sites::place_per_block(&ops, &costs)
+    } else {
+        charge_sites::place(&ops, &costs, results)
+    };
     let canonicalised = nan_flow::canonicalised(plan.types, &ops, info.locals, results);
 
     // Scratch locals after the function's own, only those it needs.

@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 pub use features::allowed_features;
 pub use instrument::{CANONICAL_NAN_F32, CANONICAL_NAN_F64, FRAME_OVERHEAD};
 
+use self::rewrite::Metering;
 use crate::error::{Rejection, RejectionKind};
 use crate::gas::GasSchedule;
 use crate::limits::ModuleLimits;
@@ -106,6 +107,25 @@ impl PreparedModule {
         self.exports_memory
     }
 
+    /// [`prepare`], with the reference gas placement: every basic block is
+    /// charged at its own start, as ABI 1.0 metered, instead of at the
+    /// fewer sites `prepare` uses (`docs/GAS_MODEL.md`). Everything else is
+    /// the same, so at every call and return the counter, and the gas of
+    /// every `ok` or `host_error` outcome, are those of `prepare`; only
+    /// slower. It exists for tests that check that equality (its cache key
+    /// never equals a prepared module's).
+    ///
+    /// # Errors
+    ///
+    /// As [`prepare`].
+    pub fn per_block_reference(
+        wasm: &[u8],
+        limits: &ModuleLimits,
+        schedule: &GasSchedule,
+    ) -> Result<PreparedModule, Rejection> {
+        prepare_inner(wasm, limits, schedule, Metering::PerBlock)
+    }
+
     /// Checks that `export` is a function of type `[] -> []`.
     ///
     /// # Errors
@@ -154,7 +174,7 @@ pub fn prepare(
     limits: &ModuleLimits,
     schedule: &GasSchedule,
 ) -> Result<PreparedModule, Rejection> {
-    prepare_inner(wasm, limits, schedule, true)
+    prepare_inner(wasm, limits, schedule, Metering::Sites)
 }
 
 /// [`prepare`] without the instrumentation: the same checks and the same
@@ -171,33 +191,41 @@ pub fn prepare_uninstrumented(
     limits: &ModuleLimits,
     schedule: &GasSchedule,
 ) -> Result<PreparedModule, Rejection> {
-    prepare_inner(wasm, limits, schedule, false)
+    prepare_inner(wasm, limits, schedule, Metering::None)
 }
 
 fn prepare_inner(
     wasm: &[u8],
     limits: &ModuleLimits,
     schedule: &GasSchedule,
-    instrument: bool,
+    metering: Metering,
 ) -> Result<PreparedModule, Rejection> {
-    let _span =
-        tracing::debug_span!(target: "runtime::prepare", "prepare", size = wasm.len(), instrument)
-            .entered();
+    let _span = tracing::debug_span!(target: "runtime::prepare", "prepare", size = wasm.len(), metering = ?metering)
+        .entered();
     static_limits::check_static_limits(wasm, limits)?;
     let validated = features::validate(wasm)?;
     let summary = imports::check_imports_and_exports(wasm, &validated.types)?;
-    let rewritten = rewrite::rewrite(wasm, limits, schedule, &validated, instrument)?;
+    let rewritten = rewrite::rewrite(wasm, limits, schedule, &validated, metering)?;
     Ok(PreparedModule {
         code: rewritten.code.into(),
         start_export: rewritten.start_export,
         gas_export: rewritten.gas_export,
         stack_export: rewritten.stack_export,
-        key: if instrument {
-            cache_key(wasm, limits, schedule)
-        } else {
-            // Never equal to an instrumented module's key.
-            Sha256::digest([&b"uninstrumented"[..], &cache_key(wasm, limits, schedule)].concat())
-                .into()
+        key: match metering {
+            Metering::Sites => cache_key(wasm, limits, schedule),
+            // Never equal to a prepared module's key.
+            Metering::PerBlock => Sha256::digest(
+                [
+                    &b"per-block-reference"[..],
+                    &cache_key(wasm, limits, schedule),
+                ]
+                .concat(),
+            )
+            .into(),
+            Metering::None => Sha256::digest(
+                [&b"uninstrumented"[..], &cache_key(wasm, limits, schedule)].concat(),
+            )
+            .into(),
         },
         functions: summary.functions,
         exports_memory: summary.exports_memory,
