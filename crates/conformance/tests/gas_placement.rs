@@ -18,9 +18,8 @@
 
 use std::sync::Arc;
 
-use arbitrary::Unstructured;
 use conformance::corpus::{self, Case};
-use conformance::fuzz::smith::{argument, exported_functions, smith_config};
+use conformance::fuzz::smith::{argument, exported_functions, terminating_module};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use runtime::{
@@ -201,18 +200,9 @@ fn generated_modules_keep_the_same_counter() {
     let (limits, schedule) = (ModuleLimits::default(), GasSchedule::default());
     let mut compared = 0u64;
     for seed in 0..modules {
-        let mut rng = ChaCha20Rng::seed_from_u64(seed ^ 0x9a5);
-        let mut bytes = vec![0u8; 8192];
-        rng.fill_bytes(&mut bytes);
-        let Ok(mut module) =
-            wasm_smith::Module::new(smith_config(), &mut Unstructured::new(&bytes))
-        else {
+        let Some(wasm) = terminating_module(seed ^ 0x9a5) else {
             continue;
         };
-        if module.ensure_termination(1_000).is_err() {
-            continue;
-        }
-        let wasm = module.to_bytes();
         let (Ok(sites), Ok(reference)) = (
             prepare(&wasm, &limits, &schedule),
             PreparedModule::per_block_reference(&wasm, &limits, &schedule),

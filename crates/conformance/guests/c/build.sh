@@ -7,7 +7,7 @@
 # Needs: clang and wasm-ld with the wasm32 target (Debian:
 # `apt-get install -y clang lld`). Run from anywhere:
 #
-#     sh crates/conformance/guests/c/build.sh
+#     sh crates/conformance/guests/c/build.sh [DIR]
 #
 # Idempotent: it rebuilds every guest from its source each time, with the
 # same flags, so the same compiler gives the same bytes.
@@ -20,7 +20,9 @@
 # "env" by the declarations in abi.h, the memory is exported as "memory"
 # (lld's default).
 set -eu
-cd "$(dirname "$0")"
+# Another directory of C sources may be given (the metering benchmark's
+# kernels use this script too).
+cd "${1:-$(dirname "$0")}"
 CC="${CC:-clang}"
 for src in *.c; do
     out="${src%.c}.wasm"

@@ -284,12 +284,12 @@ pub(super) fn place(ops: &[Operator<'_>], costs: &[u64], results: usize) -> Plac
                 if let Some(parent) = frames.last_mut() {
                     parent.has_call |= frame.has_call;
                 }
-                if frame.kind == Kind::If && frame.hoistable {
-                    if let (Some(before), Some(then_site), Some(else_site)) =
+                if frame.kind == Kind::If
+                    && frame.hoistable
+                    && let (Some(before), Some(then_site), Some(else_site)) =
                         (frame.before, frame.then_site, frame.else_site)
-                    {
-                        hoists.push((i, before, then_site, else_site));
-                    }
+                {
+                    hoists.push((i, before, then_site, else_site));
                 }
                 let continues = reachable
                     || frame.then_falls
@@ -397,12 +397,12 @@ pub(super) fn place(ops: &[Operator<'_>], costs: &[u64], results: usize) -> Plac
         after: vec![None; ops.len()],
         refund,
     };
-    for s in 0..sites.costs.len() {
+    for (s, slack) in slack.iter().enumerate() {
         if let Some(i) = sites.after[s] {
             placement.after[i] = Some(Site {
                 amount: sites.total(s),
                 check: sites.check[s],
-                slack: slack[s],
+                slack: *slack,
             });
         }
     }

@@ -448,23 +448,26 @@ impl Emitter<'_, '_> {
     /// the comparison is false exactly for NaN, and compiles to one branch
     /// where `x != x` needs two.
     fn canonicalise(&mut self, ty: ValType) {
-        if ty == ValType::F32 {
-            self.op(&Instruction::LocalTee(self.scratch.f32));
-            self.op(&Instruction::F32Const(Ieee32::new(CANONICAL_NAN_F32)));
-            self.op(&Instruction::LocalGet(self.scratch.f32));
-            self.op(&Instruction::F32Const(Ieee32::new(
-                f32::NEG_INFINITY.to_bits(),
-            )));
-            self.op(&Instruction::F32Ge);
+        let (scratch, nan, neg_inf, ge) = if ty == ValType::F32 {
+            (
+                self.scratch.f32,
+                Instruction::F32Const(Ieee32::new(CANONICAL_NAN_F32)),
+                Instruction::F32Const(Ieee32::new(f32::NEG_INFINITY.to_bits())),
+                Instruction::F32Ge,
+            )
         } else {
-            self.op(&Instruction::LocalTee(self.scratch.f64));
-            self.op(&Instruction::F64Const(Ieee64::new(CANONICAL_NAN_F64)));
-            self.op(&Instruction::LocalGet(self.scratch.f64));
-            self.op(&Instruction::F64Const(Ieee64::new(
-                f64::NEG_INFINITY.to_bits(),
-            )));
-            self.op(&Instruction::F64Ge);
-        }
+            (
+                self.scratch.f64,
+                Instruction::F64Const(Ieee64::new(CANONICAL_NAN_F64)),
+                Instruction::F64Const(Ieee64::new(f64::NEG_INFINITY.to_bits())),
+                Instruction::F64Ge,
+            )
+        };
+        self.op(&Instruction::LocalTee(scratch));
+        self.op(&nan);
+        self.op(&Instruction::LocalGet(scratch));
+        self.op(&neg_inf);
+        self.op(&ge);
         self.op(&Instruction::Select);
     }
 
@@ -711,10 +714,10 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
                     e.charge_size(per_unit);
                 }
                 e.op(&reencoder.instruction(op.clone())?);
-                if canonicalised[i] {
-                    if let Some(ty) = nan_result(&op) {
-                        e.canonicalise(ty);
-                    }
+                if canonicalised[i]
+                    && let Some(ty) = nan_result(&op)
+                {
+                    e.canonicalise(ty);
                 }
             }
         }
