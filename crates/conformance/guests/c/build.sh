@@ -7,7 +7,7 @@
 # Needs: clang and wasm-ld with the wasm32 target (Debian:
 # `apt-get install -y clang lld`). Run from anywhere:
 #
-#     sh crates/conformance/guests/c/build.sh
+#     sh crates/conformance/guests/c/build.sh [DIR]
 #
 # Idempotent: it rebuilds every guest from its source each time, with the
 # same flags, so the same compiler gives the same bytes.

@@ -7,6 +7,21 @@ use runtime::testing::{EngineFailure, RawInstance, raw_module};
 use runtime::{Runtime, TrapKind, WasmValue};
 use wasmparser::{ExternalKind, Parser, Payload, ValType, Validator};
 
+/// The wasm-smith module of `seed` (8 KiB of ChaCha20 output seeded with
+/// it, through [`smith_config`]), its loops made to terminate after 1 000
+/// iterations; `None` when wasm-smith cannot build one from those bytes.
+/// Tests walk seeds with it.
+pub fn terminating_module(seed: u64) -> Option<Vec<u8>> {
+    use rand_core::{RngCore, SeedableRng};
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(seed);
+    let mut bytes = vec![0u8; 8192];
+    rng.fill_bytes(&mut bytes);
+    let mut module =
+        wasm_smith::Module::new(smith_config(), &mut Unstructured::new(&bytes)).ok()?;
+    module.ensure_termination(1_000).ok()?;
+    Some(module.to_bytes())
+}
+
 /// The generator's configuration: the runtime's allowed feature set,
 /// canonical NaNs, bounded memories (16 pages, maximum required) and tables,
 /// no imports, everything exported.

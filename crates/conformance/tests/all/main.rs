@@ -18,6 +18,7 @@ mod cli;
 mod concurrency;
 mod corpus;
 mod fuzz_smoke;
+mod gas_placement;
 mod module_cache;
 mod native_stack;
 mod registry;
@@ -44,6 +45,7 @@ fn main() {
         concurrency::trials(),
         corpus::trials(),
         fuzz_smoke::trials(),
+        gas_placement::trials(),
         module_cache::trials(),
         native_stack::trials(),
         registry::trials(),

@@ -7,10 +7,9 @@
 //!
 //! `SEMANTICS_MODULES=N` runs N generated modules (default 400).
 
-use arbitrary::Unstructured;
 use conformance::fuzz::smith::{
     Observed, argument, exported_functions, exported_names, is_resource_limit, observe,
-    smith_config,
+    terminating_module,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -28,18 +27,9 @@ pub(crate) fn prepared_modules_behave_like_the_originals() {
         .collect();
     let (mut compared_calls, mut generated) = (0u64, 0u64);
     for seed in 0..modules {
-        let mut rng = ChaCha20Rng::seed_from_u64(seed);
-        let mut bytes = vec![0u8; 8192];
-        rng.fill_bytes(&mut bytes);
-        let Ok(mut module) =
-            wasm_smith::Module::new(smith_config(), &mut Unstructured::new(&bytes))
-        else {
+        let Some(wasm) = terminating_module(seed) else {
             continue;
         };
-        if module.ensure_termination(1_000).is_err() {
-            continue;
-        }
-        let wasm = module.to_bytes();
         generated += 1;
         let runtime0 = &runtimes[0].1;
         let prepared = runtime0.prepare(&wasm);

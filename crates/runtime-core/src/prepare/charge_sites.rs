@@ -221,6 +221,8 @@ fn checkpoint(sites: &mut Sites, frames: &[Frame], current: Option<usize>) {
 pub(super) fn place(ops: &[Operator<'_>], costs: &[u64], results: usize) -> Placement {
     let mut sites = Sites::default();
     let entry = sites.add(None, false);
+    // Per frame id: the index of its `end`, up to which a branch to it skips
+    // code (a loop's stays `usize::MAX`).
     let mut ends = vec![ops.len().saturating_sub(1)];
     let mut frames = vec![Frame::new(0, Kind::Function, results > 0, Some(entry))];
     let mut current = Some(entry);
@@ -272,7 +274,13 @@ pub(super) fn place(ops: &[Operator<'_>], costs: &[u64], results: usize) -> Plac
             Operator::End if i == last => {}
             Operator::End => {
                 let Some(frame) = frames.pop() else { break };
-                frame_ends.push((frame.id, i));
+                // A branch to a block or `if` lands at its end, and skips the
+                // code before it; a branch to a loop lands at its header, and
+                // skips all the rest of the site's code, also what follows
+                // the loop (its end stays "never").
+                if frame.kind != Kind::Loop {
+                    frame_ends.push((frame.id, i));
+                }
                 if let Some(parent) = frames.last_mut() {
                     parent.has_call |= frame.has_call;
                 }
@@ -389,19 +397,66 @@ pub(super) fn place(ops: &[Operator<'_>], costs: &[u64], results: usize) -> Plac
         after: vec![None; ops.len()],
         refund,
     };
-    #[allow(
-        clippy::needless_range_loop,
-        reason = "`s` indexes three parallel tables of the sites"
-    )]
-    for s in 0..sites.costs.len() {
+    for (s, slack) in slack.iter().enumerate() {
         if let Some(i) = sites.after[s] {
             placement.after[i] = Some(Site {
                 amount: sites.total(s),
                 check: sites.check[s],
-                slack: slack[s],
+                slack: *slack,
             });
         }
     }
+    placement
+}
+
+/// The reference placement: every basic block charged at its own start,
+/// loop headers checking after their block's charge, nothing moved, nothing
+/// refunded. It is ABI 1.0's rule written out, and gives the same gas as
+/// [`place`] at every call and return; tests compare the two.
+pub(super) fn place_per_block(ops: &[Operator<'_>], costs: &[u64]) -> Placement {
+    let last = ops.len().saturating_sub(1);
+    let mut placement = Placement {
+        entry: 0,
+        entry_check: costs.iter().fold(0u64, |sum, c| sum.saturating_add(*c)) >= ENTRY_CHECK_COST,
+        after: vec![None; ops.len()],
+        refund: vec![0; ops.len()],
+    };
+    // The block being summed: after which operator it starts (`None`: the
+    // entry), whether it is a loop's header, and its cost so far.
+    let mut block: (Option<usize>, bool, u64) = (None, false, 0);
+    fn close(placement: &mut Placement, (start, check, amount): (Option<usize>, bool, u64)) {
+        match start {
+            None => placement.entry = amount,
+            Some(i) => {
+                placement.after[i] = Some(Site {
+                    amount,
+                    check,
+                    slack: 0,
+                })
+            }
+        }
+    }
+    for (i, op) in ops.iter().enumerate() {
+        block.2 = block.2.saturating_add(costs[i]);
+        let ends_block = matches!(
+            op,
+            Operator::Block { .. }
+                | Operator::Loop { .. }
+                | Operator::If { .. }
+                | Operator::Else
+                | Operator::End
+                | Operator::Br { .. }
+                | Operator::BrIf { .. }
+                | Operator::BrTable { .. }
+                | Operator::Return
+                | Operator::Unreachable
+        );
+        if ends_block && i != last {
+            close(&mut placement, block);
+            block = (Some(i), matches!(op, Operator::Loop { .. }), 0);
+        }
+    }
+    close(&mut placement, block);
     placement
 }
 
@@ -468,6 +523,25 @@ mod tests {
         // Taken, the exit skips 4..=7; the header's check allows for it.
         assert_eq!(refunds(&p), vec![(3, 4)]);
         assert_eq!(p.after[1].map(|s| s.slack), Some(4));
+    }
+
+    #[test]
+    fn a_back_edge_refunds_the_code_after_its_loop() {
+        // 0 loop, 1 loop, 2 call, 3 i32.const, 4 br_if 0, 5 end,
+        // 6 i32.const, 7 br_if 0, 8 end, 9 i32.const, 10 drop, 11 end.
+        let p = placement(
+            "(module (func loop loop call 1 i32.const 0 br_if 0 end i32.const 1 br_if 0 end
+               i32.const 2 drop) (func))",
+        );
+        // The call closes the inner loop's site, so the code after its
+        // `br_if` opens one (4), which runs on through the outer loop's
+        // end to the function's: each outer iteration charges it, and the
+        // outer back edge gives back what follows it, the code after the
+        // outer loop included (found by the metering benchmark: the refund
+        // stopped at the loop's `end`).
+        assert_eq!(p.entry, 0);
+        assert_eq!(sites(&p), vec![(0, 0, true), (1, 3, true), (4, 4, false)]);
+        assert_eq!(refunds(&p), vec![(7, 2)]);
     }
 
     #[test]

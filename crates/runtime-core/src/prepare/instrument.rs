@@ -178,6 +178,9 @@ pub(super) struct Plan<'a> {
     pub(super) stack_limit: u32,
     pub(super) costs: &'a OperatorCosts,
     pub(super) types: TypesRef<'a>,
+    /// Charge every basic block at its start
+    /// ([`charge_sites::place_per_block`]), the reference for tests.
+    pub(super) per_block: bool,
 }
 
 /// The stack-height cost of a function.
@@ -445,23 +448,26 @@ impl Emitter<'_, '_> {
     /// the comparison is false exactly for NaN, and compiles to one branch
     /// where `x != x` needs two.
     fn canonicalise(&mut self, ty: ValType) {
-        if ty == ValType::F32 {
-            self.op(&Instruction::LocalTee(self.scratch.f32));
-            self.op(&Instruction::F32Const(Ieee32::new(CANONICAL_NAN_F32)));
-            self.op(&Instruction::LocalGet(self.scratch.f32));
-            self.op(&Instruction::F32Const(Ieee32::new(
-                f32::NEG_INFINITY.to_bits(),
-            )));
-            self.op(&Instruction::F32Ge);
+        let (scratch, nan, neg_inf, ge) = if ty == ValType::F32 {
+            (
+                self.scratch.f32,
+                Instruction::F32Const(Ieee32::new(CANONICAL_NAN_F32)),
+                Instruction::F32Const(Ieee32::new(f32::NEG_INFINITY.to_bits())),
+                Instruction::F32Ge,
+            )
         } else {
-            self.op(&Instruction::LocalTee(self.scratch.f64));
-            self.op(&Instruction::F64Const(Ieee64::new(CANONICAL_NAN_F64)));
-            self.op(&Instruction::LocalGet(self.scratch.f64));
-            self.op(&Instruction::F64Const(Ieee64::new(
-                f64::NEG_INFINITY.to_bits(),
-            )));
-            self.op(&Instruction::F64Ge);
-        }
+            (
+                self.scratch.f64,
+                Instruction::F64Const(Ieee64::new(CANONICAL_NAN_F64)),
+                Instruction::F64Const(Ieee64::new(f64::NEG_INFINITY.to_bits())),
+                Instruction::F64Ge,
+            )
+        };
+        self.op(&Instruction::LocalTee(scratch));
+        self.op(&nan);
+        self.op(&Instruction::LocalGet(scratch));
+        self.op(&neg_inf);
+        self.op(&ge);
         self.op(&Instruction::Select);
     }
 
@@ -575,7 +581,11 @@ pub(super) fn instrument_body<R: Reencode<Error = std::convert::Infallible>>(
     let leaf = !ops
         .iter()
         .any(|op| matches!(op, Operator::Call { .. } | Operator::CallIndirect { .. }));
-    let placement = charge_sites::place(&ops, &costs, results);
+    let placement = if plan.per_block {
+        charge_sites::place_per_block(&ops, &costs)
+    } else {
+        charge_sites::place(&ops, &costs, results)
+    };
     let canonicalised = nan_flow::canonicalised(plan.types, &ops, info.locals, results);
 
     // Scratch locals after the function's own, only those it needs.

@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 pub use features::allowed_features;
 pub use instrument::{CANONICAL_NAN_F32, CANONICAL_NAN_F64, FRAME_OVERHEAD};
 
+use self::rewrite::Metering;
 use crate::error::{Rejection, RejectionKind};
 use crate::gas::GasSchedule;
 use crate::host_functions::HostFunctions;
@@ -119,6 +120,31 @@ impl PreparedModule {
     /// Whether the module exports its memory as `"memory"`.
     pub fn exports_memory(&self) -> bool {
         self.exports_memory
+    }
+
+    /// [`prepare`], with the reference gas placement: every basic block is
+    /// charged at its own start, as ABI 1.0 metered, instead of at the
+    /// fewer sites `prepare` uses (`docs/GAS_MODEL.md`). Everything else is
+    /// the same, so at every call and return the counter, and the gas of
+    /// every `ok` or `host_error` outcome, are those of `prepare`; only
+    /// slower. It exists for tests that check that equality (its cache key
+    /// never equals a prepared module's).
+    ///
+    /// # Errors
+    ///
+    /// As [`prepare`].
+    pub fn per_block_reference(
+        wasm: &[u8],
+        limits: &ModuleLimits,
+        schedule: &GasSchedule,
+    ) -> Result<PreparedModule, Rejection> {
+        prepare_inner(
+            wasm,
+            limits,
+            schedule,
+            &HostFunctions::abi(),
+            Metering::PerBlock,
+        )
     }
 
     /// Checks that `export` is a function of type `[] -> []` (an ABI call).
@@ -228,7 +254,7 @@ pub fn prepare_with(
     schedule: &GasSchedule,
     host_functions: &HostFunctions,
 ) -> Result<PreparedModule, Rejection> {
-    prepare_inner(wasm, limits, schedule, host_functions, true)
+    prepare_inner(wasm, limits, schedule, host_functions, Metering::Sites)
 }
 
 /// [`prepare`] without the instrumentation, for the testing tier only
@@ -240,7 +266,7 @@ pub(crate) fn prepare_uninstrumented(
     schedule: &GasSchedule,
     host_functions: &HostFunctions,
 ) -> Result<PreparedModule, Rejection> {
-    prepare_inner(wasm, limits, schedule, host_functions, false)
+    prepare_inner(wasm, limits, schedule, host_functions, Metering::None)
 }
 
 fn prepare_inner(
@@ -248,11 +274,10 @@ fn prepare_inner(
     limits: &ModuleLimits,
     schedule: &GasSchedule,
     host_functions: &HostFunctions,
-    instrument: bool,
+    metering: Metering,
 ) -> Result<PreparedModule, Rejection> {
-    let _span =
-        tracing::debug_span!(target: "runtime::prepare", "prepare", size = wasm.len(), instrument)
-            .entered();
+    let _span = tracing::debug_span!(target: "runtime::prepare", "prepare", size = wasm.len(), metering = ?metering)
+        .entered();
     static_limits::check_static_limits(wasm, limits)?;
     let validated = features::validate(wasm)?;
     let imported_functions = validated
@@ -263,20 +288,25 @@ fn prepare_inner(
     code_limits::check_frames(&validated.functions, imported_functions, limits)?;
     let summary = imports::check_imports_and_exports(wasm, &validated.types, host_functions)?;
     let config = config_fingerprint(limits, schedule, host_functions);
-    let rewritten = rewrite::rewrite(wasm, limits, schedule, &validated, instrument)?;
+    let rewritten = rewrite::rewrite(wasm, limits, schedule, &validated, metering)?;
     Ok(PreparedModule {
         code: rewritten.code.into(),
         start_export: rewritten.start_export,
         gas_export: rewritten.gas_export,
         stack_export: rewritten.stack_export,
-        key: if instrument {
-            cache_key(wasm, &config)
-        } else {
-            // Never equal to an instrumented module's key.
-            Sha256::digest([&b"uninstrumented"[..], &cache_key(wasm, &config)].concat()).into()
+        key: match metering {
+            Metering::Sites => cache_key(wasm, &config),
+            // Never equal to a prepared module's key.
+            Metering::PerBlock => {
+                Sha256::digest([&b"per-block-reference"[..], &cache_key(wasm, &config)].concat())
+                    .into()
+            }
+            Metering::None => {
+                Sha256::digest([&b"uninstrumented"[..], &cache_key(wasm, &config)].concat()).into()
+            }
         },
         config,
-        instrumented: instrument,
+        instrumented: metering != Metering::None,
         functions: summary.functions,
         exports_memory: summary.exports_memory,
     })

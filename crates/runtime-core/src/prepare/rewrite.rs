@@ -48,6 +48,18 @@ const GAS_EXPORT: &str = "__runtime_gas";
 /// uses it.
 const STACK_EXPORT: &str = "__runtime_stack";
 
+/// Which instrumentation the rewrite adds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Metering {
+    /// Gas, stack height and NaNs, gas charged at the sites of
+    /// [`super::charge_sites::place`].
+    Sites,
+    /// The same, every basic block charged at its start (the reference).
+    PerBlock,
+    /// None at all.
+    None,
+}
+
 pub(super) struct Rewritten {
     pub(super) code: Vec<u8>,
     /// The name the start function is exported under, if there is one.
@@ -187,7 +199,7 @@ pub(super) fn rewrite(
     limits: &ModuleLimits,
     schedule: &GasSchedule,
     validated: &Validated,
-    instrument: bool,
+    metering: Metering,
 ) -> Result<Rewritten, Rejection> {
     let mut reencoder = Reencoder {
         max_memory_pages: u64::from(limits.max_memory_pages),
@@ -196,7 +208,7 @@ pub(super) fn rewrite(
     let start_export = shape
         .start
         .map(|_| unique_name(START_EXPORT, &shape.export_names));
-    let instrumented = instrument && shape.defined_functions > 0;
+    let instrumented = metering != Metering::None && shape.defined_functions > 0;
     let gas_export = instrumented.then(|| unique_name(GAS_EXPORT, &shape.export_names));
     let stack_export = instrumented.then(|| unique_name(STACK_EXPORT, &shape.export_names));
 
@@ -216,6 +228,7 @@ pub(super) fn rewrite(
         stack_limit: limits.max_stack_height.min(ModuleLimits::MAX_STACK_HEIGHT),
         costs: &schedule.operators,
         types: validated.types.as_ref(),
+        per_block: metering == Metering::PerBlock,
     };
     let charge_type = shape.type_count;
     let overflow_type = shape.type_count + 1;
