@@ -73,6 +73,9 @@ fn compare(
     ) else {
         return None;
     };
+    // A runtime prepared for the case's module limits (modules are bound to
+    // the configuration they were prepared under).
+    let runtime = &runtime.with_module_limits(limits.clone());
     let got = execute(runtime, sites, call, context, pre_state);
     let want = execute(runtime, reference, call, context, pre_state);
     match want.status() {
