@@ -397,12 +397,19 @@ impl EngineModule for WasmtimeModule {
                 gas: None,
             },
         );
-        // A delta in ticks from the current epoch. "No timeout" is a delta
+        // A delta in ticks from the current epoch. The first tick comes
+        // anywhere within one tick from now, each later one at least a tick
+        // after the last, so `ceil(left / tick) + 1` ticks never end before
+        // the deadline (the timeout never fires early, as on the other
+        // engines, which compare with the clock). "No timeout" is a delta
         // far away that cannot wrap when added to the epoch.
         store.set_epoch_deadline(match deadline {
             Some(deadline) => {
                 let left = deadline.saturating_duration_since(Instant::now());
-                (left.as_nanos() / EPOCH_TICK.as_nanos()) as u64 + 1
+                u64::try_from(left.as_nanos().div_ceil(EPOCH_TICK.as_nanos()))
+                    .unwrap_or(u64::MAX / 4)
+                    .min(u64::MAX / 4)
+                    + 1
             }
             None => u64::MAX / 2,
         });

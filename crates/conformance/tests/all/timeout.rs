@@ -122,6 +122,39 @@ pub(crate) fn no_timeout_never_fires() {
     }
 }
 
+/// The timeout never fires before its time, on any engine: short timeouts
+/// that are not a multiple of wasmtime's epoch tick, many times over (a
+/// deadline rounded down to whole ticks fired up to a tick early).
+pub(crate) fn timeout_never_fires_early() {
+    let wasm = wat::parse_str(r#"(module (func (export "main") (loop $l (br $l))))"#).unwrap();
+    for kind in BackendKind::compiled_in() {
+        let runtime = kind.runtime().unwrap();
+        let module = runtime.compile(runtime.prepare(&wasm).unwrap());
+        for millis in [7, 13, 23, 31, 2, 9, 17, 29] {
+            let timeout = Duration::from_millis(millis);
+            let context = ExecutionContext {
+                limits: ExecutionLimits {
+                    gas: ExecutionLimits::MAX_GAS,
+                    timeout: Some(timeout),
+                    ..ExecutionLimits::default()
+                },
+                ..ExecutionContext::default()
+            };
+            let start = Instant::now();
+            let outcome = runtime
+                .execute(&module, "main", &context, Arc::new(InMemoryStorage::new()))
+                .unwrap();
+            let elapsed = start.elapsed();
+            assert_eq!(
+                outcome.error,
+                Some(ExecError::NonDeterministic(NonDeterministic::Timeout)),
+                "{kind}"
+            );
+            assert!(elapsed >= timeout, "{kind}: {elapsed:?} < {timeout:?}");
+        }
+    }
+}
+
 /// The tests of this file.
 pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
     vec![
@@ -134,5 +167,9 @@ pub(crate) fn trials() -> Vec<libtest_mimic::Trial> {
             host_call_loop_times_out_on_every_backend,
         ),
         crate::trial("timeout::no_timeout_never_fires", no_timeout_never_fires),
+        crate::trial(
+            "timeout::timeout_never_fires_early",
+            timeout_never_fires_early,
+        ),
     ]
 }
