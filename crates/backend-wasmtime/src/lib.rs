@@ -25,9 +25,10 @@
 //! None. The engine is configured in [`WasmtimeBackend::new`].
 
 mod epoch;
+mod pool;
 mod traps;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Instant;
 
 use host_abi::MEMORY_EXPORT;
@@ -44,6 +45,7 @@ use wasmtime::{
 };
 
 use epoch::{EPOCH_TICK, EpochTicker};
+use pool::{Slot, SlotGate};
 pub use traps::map_error;
 
 /// The version of the wasmtime crate this backend is built with (the
@@ -52,13 +54,25 @@ pub use traps::map_error;
 pub const WASMTIME_VERSION: &str = "48.0.0";
 
 /// Runs prepared modules on wasmtime with Cranelift.
+///
+/// Every `WasmtimeBackend` of a process shares one engine (with its instance
+/// pool and epoch ticker) while any of them, or a module compiled by one,
+/// is alive: wasmtime's pool reserves address space for all its slots, so
+/// one per runtime would run out of it.
 pub struct WasmtimeBackend {
+    shared: Arc<SharedEngine>,
+}
+
+/// The engine behind every [`WasmtimeBackend`] of the process.
+struct SharedEngine {
     engine: Engine,
     /// [`Backend::engine_id`], computed once.
     engine_id: String,
-    /// Advances the engine's epoch for the wall-clock timeout; shared with
-    /// every compiled module, so it lives as long as any of them.
-    ticker: Arc<EpochTicker>,
+    /// Executions wait here for a pool slot (the pool's fixed size is not a
+    /// reason to fail one); `None` with the on-demand allocator.
+    slots: Option<Arc<SlotGate>>,
+    /// Advances the engine's epoch for the wall-clock timeout.
+    _ticker: EpochTicker,
 }
 
 impl std::fmt::Debug for WasmtimeBackend {
@@ -73,14 +87,8 @@ const NATIVE_BYTES_PER_STACK_UNIT: usize = 32;
 /// Host frames (the core, the engine's entry trampolines) below wasm.
 const HOST_STACK_MARGIN: usize = 512 << 10;
 
-impl WasmtimeBackend {
-    /// A backend with its own engine and epoch ticker.
-    ///
-    /// # Errors
-    ///
-    /// [`RuntimeError::Resources`] if the ticker thread cannot start, or
-    /// [`RuntimeError::InvalidConfig`] if wasmtime refuses the configuration.
-    pub fn new() -> Result<Self, RuntimeError> {
+impl SharedEngine {
+    fn start() -> Result<Self, RuntimeError> {
         let mut config = wasmtime::Config::new();
         // Features are checked by preparation; the engine only needs to
         // accept what preparation allows.
@@ -91,11 +99,28 @@ impl WasmtimeBackend {
         // The wall-clock safety net: loop headers and function entries check
         // the epoch.
         config.epoch_interruption(true);
-        let engine = Engine::new(&config)
-            .map_err(|e| RuntimeError::InvalidConfig(format!("wasmtime: {e:#}")))?;
-        let ticker = Arc::new(EpochTicker::start(&engine)?);
+        // Instances come from a pool of pre-reserved slots: no mmap/munmap
+        // (and no cross-core TLB shootdown) per execution. A machine that
+        // cannot reserve the pool's address space gets the on-demand
+        // allocator instead; outcomes are the same either way.
+        let mut pooled = config.clone();
+        pooled.allocation_strategy(pool::strategy());
+        let (engine, slots, allocator) = match Engine::new(&pooled) {
+            Ok(engine) => (
+                engine,
+                Some(Arc::new(SlotGate::new(pool::POOL_SLOTS))),
+                "pooling",
+            ),
+            Err(e) => {
+                tracing::warn!(target: "runtime::engine", error = %e, "wasmtime: no instance pool, allocating on demand");
+                let engine = Engine::new(&config)
+                    .map_err(|e| RuntimeError::InvalidConfig(format!("wasmtime: {e:#}")))?;
+                (engine, None, "on-demand")
+            }
+        };
+        let ticker = EpochTicker::start(&engine)?;
         let engine_id = format!(
-            "wasmtime-{WASMTIME_VERSION} cranelift max_wasm_stack={} epochs target={}-{} compat={}",
+            "wasmtime-{WASMTIME_VERSION} cranelift max_wasm_stack={} epochs {allocator} target={}-{} compat={}",
             ModuleLimits::MAX_STACK_HEIGHT as usize * NATIVE_BYTES_PER_STACK_UNIT,
             std::env::consts::ARCH,
             std::env::consts::OS,
@@ -104,8 +129,28 @@ impl WasmtimeBackend {
         Ok(Self {
             engine,
             engine_id,
-            ticker,
+            slots,
+            _ticker: ticker,
         })
+    }
+}
+
+impl WasmtimeBackend {
+    /// A backend on the process's shared engine, started if none is alive.
+    ///
+    /// # Errors
+    ///
+    /// [`RuntimeError::Resources`] if the ticker thread cannot start, or
+    /// [`RuntimeError::InvalidConfig`] if wasmtime refuses the configuration.
+    pub fn new() -> Result<Self, RuntimeError> {
+        static SHARED: Mutex<Weak<SharedEngine>> = Mutex::new(Weak::new());
+        let mut current = SHARED.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(shared) = current.upgrade() {
+            return Ok(Self { shared });
+        }
+        let shared = Arc::new(SharedEngine::start()?);
+        *current = Arc::downgrade(&shared);
+        Ok(Self { shared })
     }
 
     /// The module of `compiled`, linked to `imports`.
@@ -115,14 +160,14 @@ impl WasmtimeBackend {
         module: &PreparedModule,
         imports: &HostFunctions,
     ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
-        let pre = linker(&self.engine, imports)
+        let pre = linker(&self.shared.engine, imports)
             .and_then(|linker| linker.instantiate_pre(compiled))
             .map_err(|e| engine_error("link", e))?;
         Ok(Arc::new(WasmtimeModule {
             pre,
             gas_export: module.gas_export().map(str::to_owned),
             stack_export: module.stack_export().map(str::to_owned),
-            _ticker: self.ticker.clone(),
+            shared: self.shared.clone(),
         }))
     }
 }
@@ -328,7 +373,7 @@ impl Backend for WasmtimeBackend {
     }
 
     fn engine_id(&self) -> String {
-        self.engine_id.clone()
+        self.shared.engine_id.clone()
     }
 
     fn compile(
@@ -336,7 +381,7 @@ impl Backend for WasmtimeBackend {
         module: &PreparedModule,
         imports: &HostFunctions,
     ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
-        let compiled = wasmtime::Module::new(&self.engine, module.code())
+        let compiled = wasmtime::Module::new(&self.shared.engine, module.code())
             .map_err(|e| engine_error("compile", e))?;
         self.link(&compiled, module, imports)
     }
@@ -351,7 +396,7 @@ impl Backend for WasmtimeBackend {
         module: &PreparedModule,
         imports: &HostFunctions,
     ) -> Result<Arc<dyn EngineModule>, NonDeterministic> {
-        let payload = artifact.payload_for(&self.engine_id)?;
+        let payload = artifact.payload_for(&self.shared.engine_id)?;
         // SAFETY: wasmtime requires bytes produced by `Module::serialize` of
         // a compatible engine, unmodified. A `VerifiedArtifact` is made only
         // by runtime-core's module cache, after checking that the file's
@@ -361,7 +406,7 @@ impl Backend for WasmtimeBackend {
         // (`Module::serialize`) on a backend with the same engine id, checked
         // again just above. The engine id holds wasmtime's version and its
         // own precompile compatibility hash, so the engine is compatible.
-        let compiled = unsafe { wasmtime::Module::deserialize(&self.engine, payload) }
+        let compiled = unsafe { wasmtime::Module::deserialize(&self.shared.engine, payload) }
             .map_err(|e| engine_error("deserialize", e))?;
         self.link(&compiled, module, imports)
     }
@@ -375,7 +420,8 @@ struct WasmtimeModule {
     pre: InstancePre<StoreData>,
     gas_export: Option<String>,
     stack_export: Option<String>,
-    _ticker: Arc<EpochTicker>,
+    /// The engine (its pool and ticker) lives as long as its modules.
+    shared: Arc<SharedEngine>,
 }
 
 impl EngineModule for WasmtimeModule {
@@ -388,6 +434,9 @@ impl EngineModule for WasmtimeModule {
     }
 
     fn instantiate(&self, host: HostState) -> Result<Box<dyn EngineInstance>, Box<Failed>> {
+        // Taken before the store, given back after it (field order of
+        // `WasmtimeInstance`).
+        let slot = self.shared.slots.as_ref().map(SlotGate::acquire);
         let deadline = host.deadline();
         let mut store = Store::new(
             self.pre.module().engine(),
@@ -432,6 +481,7 @@ impl EngineModule for WasmtimeModule {
             instance,
             gas,
             stack,
+            _slot: slot,
         }))
     }
 }
@@ -441,6 +491,8 @@ struct WasmtimeInstance {
     instance: Instance,
     gas: Option<Global>,
     stack: Option<Global>,
+    /// The pool slot, given back when the store (declared first) is gone.
+    _slot: Option<Slot>,
 }
 
 fn set_global(
@@ -508,7 +560,10 @@ impl EngineInstance for WasmtimeInstance {
     }
 
     fn into_host(self: Box<Self>) -> HostState {
-        self.store.into_data().host
+        let this = *self;
+        // The store (and its instance's slot in the pool) ends here, before
+        // `this._slot` is given back at the end of the function.
+        this.store.into_data().host
     }
 }
 
@@ -531,7 +586,7 @@ mod tests {
         );
         assert!(id.ends_with(&format!(
             " compat={}",
-            compatibility_digest(&backend.engine)
+            compatibility_digest(&backend.shared.engine)
         )));
         // Stable across engines of one configuration.
         assert_eq!(id, WasmtimeBackend::new().unwrap().engine_id());

@@ -108,7 +108,8 @@ pub struct ModuleLimits {
     pub max_types: u32,
     /// Tables. Default: 1.
     pub max_tables: u32,
-    /// Elements of a table's minimum (and clamped maximum). Default: 10 000.
+    /// Elements of a table's minimum (and clamped maximum). Default: 10 000;
+    /// at most [`ModuleLimits::MAX_TABLE_SIZE`] (larger values are clamped).
     pub max_table_size: u32,
     /// Data segments. Default: 1 024.
     pub max_data_segments: u32,
@@ -194,6 +195,11 @@ impl ModuleLimits {
     /// WebAssembly parser refuses more than 131 072), and so the most
     /// [`ModuleLimits::max_br_table_targets`] can allow.
     pub const MAX_BR_TABLE_TARGETS: u32 = 131_072;
+
+    /// The largest table every engine instantiates: wasmtime's instance
+    /// pool reserves this many elements per table slot, and refuses a larger
+    /// table at instantiation, so preparation refuses it for all engines.
+    pub const MAX_TABLE_SIZE: u32 = 1 << 20;
 
     /// The limits encoded for a cache key: two `ModuleLimits` that prepare
     /// every module identically give the same bytes.

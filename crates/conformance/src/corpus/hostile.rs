@@ -416,6 +416,24 @@ fn gen_br_table_past_engine_bound() -> Vec<u8> {
     bombs::module(Shape::BrTable, ModuleLimits::MAX_BR_TABLE_TARGETS + 1)
 }
 
+/// The largest table every engine instantiates (wasmtime's instance pool
+/// reserves this many elements per table), and one more.
+fn gen_table_at_engine_bound() -> Vec<u8> {
+    table_module(ModuleLimits::MAX_TABLE_SIZE)
+}
+
+fn gen_table_past_engine_bound() -> Vec<u8> {
+    table_module(ModuleLimits::MAX_TABLE_SIZE + 1)
+}
+
+fn table_module(elements: u32) -> Vec<u8> {
+    super::shape::ModuleShape {
+        tables: vec![(u64::from(elements), None)],
+        ..super::shape::ModuleShape::default()
+    }
+    .build()
+}
+
 /// An operand stack as high as the largest stack limit allows: a frame of
 /// 4 + 0 locals + 32 764 operands = [`ModuleLimits::MAX_STACK_HEIGHT`].
 fn gen_frame_at_max_stack() -> Vec<u8> {
@@ -481,6 +499,20 @@ fn engine_bound_cases(s: &GasSchedule) -> Vec<Case> {
             over("max_br_table_targets"),
         )
         .limits(unbounded),
+        // wasmtime's pool refused a table past its slot at instantiation:
+        // the limit is clamped to the slot, whatever it says.
+        generated(
+            "table_at_engine_bound",
+            gen_table_at_engine_bound,
+            Expect::ok(),
+        )
+        .limits(|l| l.module.max_table_size = u32::MAX),
+        generated(
+            "table_past_engine_bound",
+            gen_table_past_engine_bound,
+            over("max_table_size"),
+        )
+        .limits(|l| l.module.max_table_size = u32::MAX),
         // Finding 4: wasmi addresses a frame with 16-bit slots; wasmtime and
         // wasmer trapped. The largest frame any stack limit holds runs
         // everywhere.

@@ -44,6 +44,9 @@ enum Slot {
     Broken {
         line: usize,
     },
+    /// An unnamed instance a later module replaced: no directive can name
+    /// it any more, so it was dropped.
+    Dropped,
 }
 
 /// A `module definition`: compiled, not instantiated.
@@ -187,6 +190,14 @@ impl<'r> Script<'r> {
     }
 
     fn define(&mut self, name: Option<&str>, slot: Slot) {
+        // An unnamed instance cannot be referred to once another module
+        // follows: drop it, so a file's instances do not pile up (an engine
+        // may pool a bounded number of live instances).
+        if let Some(previous) = self.current
+            && !self.named.values().any(|&i| i == previous)
+        {
+            self.slots[previous] = Slot::Dropped;
+        }
         let index = self.slots.len();
         self.slots.push(slot);
         self.current = Some(index);
@@ -223,6 +234,8 @@ impl<'r> Script<'r> {
                 "a module to act on",
                 format!("the module of line {line} failed"),
             )),
+            // `current` moved on and names never point here.
+            Slot::Dropped => Err(fail("a module to act on", "a dropped instance")),
         }
     }
 

@@ -117,7 +117,7 @@ pub(super) fn check_static_limits(wasm: &[u8], limits: &ModuleLimits) -> Result<
                     check(
                         "max_table_size",
                         table.ty.initial,
-                        u64::from(limits.max_table_size),
+                        u64::from(limits.max_table_size.min(ModuleLimits::MAX_TABLE_SIZE)),
                     )?;
                 }
             }
