@@ -258,10 +258,29 @@ impl GasSchedule {
     /// of costs stays far from `u64::MAX`. A [`Runtime`](crate::Runtime) is
     /// only built over a valid schedule.
     ///
+    /// It also checks that every loop iteration and every call costs gas
+    /// (the gas model's promise, `docs/GAS_MODEL.md`): an iteration always
+    /// takes a branch back, which is a `simple` operator, so `simple`,
+    /// `call` and `call_indirect` must be more than zero. Otherwise a loop or
+    /// a recursion would run uncharged until the wall-clock timeout.
+    ///
     /// # Errors
     ///
     /// The name of the first cost out of range.
     pub fn validate(&self) -> Result<(), String> {
+        let ops = &self.operators;
+        if let Some((name, _)) = [
+            ("simple", ops.simple),
+            ("call", ops.call),
+            ("call_indirect", ops.call_indirect),
+        ]
+        .into_iter()
+        .find(|(_, cost)| *cost == 0)
+        {
+            return Err(format!(
+                "gas schedule: {name} costs 0; loop iterations and calls must cost gas"
+            ));
+        }
         if let Some((name, cost)) = self
             .host_costs()
             .find(|(_, c)| *c > OperatorCosts::MAX_COST)
@@ -374,6 +393,28 @@ mod tests {
         let mut m = GasMeter::new(u64::MAX - 1);
         assert_eq!(m.charge_per(u64::MAX, 2), Err(OutOfGas));
         assert_eq!(m.used(), u64::MAX - 1);
+    }
+
+    #[test]
+    fn a_schedule_with_free_loops_or_calls_is_invalid() {
+        assert_eq!(GasSchedule::default().validate(), Ok(()));
+        for (name, set) in [
+            (
+                "simple",
+                (|o: &mut OperatorCosts| o.simple = 0) as fn(&mut OperatorCosts),
+            ),
+            ("call", |o| o.call = 0),
+            ("call_indirect", |o| o.call_indirect = 0),
+        ] {
+            let mut schedule = GasSchedule::default();
+            set(&mut schedule.operators);
+            let error = schedule.validate().unwrap_err();
+            assert!(error.contains(&format!("{name} costs 0")), "{error}");
+        }
+        // Free block structure is fine: a loop still pays for its branch.
+        let mut schedule = GasSchedule::default();
+        schedule.operators.structure = 0;
+        assert_eq!(schedule.validate(), Ok(()));
     }
 
     #[test]
