@@ -334,6 +334,10 @@ impl EngineModule for WasmerModule {
         let mut imports = Imports::new();
         for link in &self.links {
             let (index, result_count) = (link.index, link.ty.results().len());
+            if let Some(function) = typed_i64(&mut store, &env, index, &link.ty) {
+                imports.define(&link.module, &link.name, function);
+                continue;
+            }
             let function = Function::new_with_env(
                 &mut store,
                 &env,
@@ -374,6 +378,67 @@ impl EngineModule for WasmerModule {
             _timeout: timeout,
         }))
     }
+}
+
+/// Calls import `index` with `i64` arguments; its one `i64` result, or 0.
+fn call_i64<const N: usize>(
+    env: FunctionEnvMut<'_, StoreData>,
+    index: usize,
+    args: [i64; N],
+    results: usize,
+) -> Result<i64, RuntimeError> {
+    let args = args.map(WasmValue::I64);
+    let mut out = [WasmValue::I64(0)];
+    call_import(&mut WasmerCaller(env), index, &args, &mut out[..results])
+        .map_err(|abort| RuntimeError::user(Box::new(abort)))?;
+    Ok(match out[0] {
+        WasmValue::I64(v) => v,
+        _ => 0,
+    })
+}
+
+/// Import `index` as a typed function when its signature is all `i64` with
+/// up to 5 parameters and 0 or 1 result (the whole guest ABI): no `Value`
+/// vectors per call. `None` for any other signature (an embedder's), which
+/// goes through wasmer's dynamic functions.
+fn typed_i64(
+    store: &mut Store,
+    env: &FunctionEnv<StoreData>,
+    index: usize,
+    ty: &FunctionType,
+) -> Option<Function> {
+    if ty
+        .params()
+        .iter()
+        .chain(ty.results())
+        .any(|t| *t != Type::I64)
+        || ty.results().len() > 1
+    {
+        return None;
+    }
+    type E<'a> = FunctionEnvMut<'a, StoreData>;
+    macro_rules! typed {
+        ($($a:ident),*) => {
+            if ty.results().is_empty() {
+                Function::new_typed_with_env(store, env, move |e: E<'_>, $($a: i64),*| {
+                    call_i64(e, index, [$($a),*], 0).map(|_| ())
+                })
+            } else {
+                Function::new_typed_with_env(store, env, move |e: E<'_>, $($a: i64),*| {
+                    call_i64(e, index, [$($a),*], 1)
+                })
+            }
+        };
+    }
+    Some(match ty.params().len() {
+        0 => typed!(),
+        1 => typed!(a),
+        2 => typed!(a, b),
+        3 => typed!(a, b, c),
+        4 => typed!(a, b, c, d),
+        5 => typed!(a, b, c, d, f),
+        _ => return None,
+    })
 }
 
 fn take_host(env: &FunctionEnv<StoreData>, store: &mut Store) -> HostState {

@@ -23,6 +23,22 @@ struct Timers {
     /// callback runs).
     armed: HashMap<u64, Instant>,
     next_id: u64,
+    /// What the worker thread is doing, so that arming a timer wakes it
+    /// only when it would otherwise sleep past the new deadline (a wake-up
+    /// per execution cost more than the execution on small guests).
+    worker: Worker,
+}
+
+/// The watchdog thread's state, as seen under the lock.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+enum Worker {
+    /// Not waiting: it looks at `pending` before it waits again.
+    #[default]
+    Busy,
+    /// Waiting until this time.
+    SleepsUntil(Instant),
+    /// Waiting for a timer to be armed.
+    Idle,
 }
 
 struct Shared {
@@ -89,8 +105,15 @@ impl Watchdog {
         timers.next_id += 1;
         timers.pending.insert((deadline, id), Box::new(callback));
         timers.armed.insert(id, deadline);
+        let wake = match timers.worker {
+            Worker::Busy => false,
+            Worker::SleepsUntil(until) => deadline < until,
+            Worker::Idle => true,
+        };
         drop(timers);
-        self.shared.wake.notify_one();
+        if wake {
+            self.shared.wake.notify_one();
+        }
         WatchdogGuard { id }
     }
 }
@@ -119,9 +142,15 @@ fn run(shared: &Shared) {
                 }
             }
             Some(key) => {
+                timers.worker = Worker::SleepsUntil(key.0);
                 shared.wake.wait_until(&mut timers, key.0);
+                timers.worker = Worker::Busy;
             }
-            None => shared.wake.wait(&mut timers),
+            None => {
+                timers.worker = Worker::Idle;
+                shared.wake.wait(&mut timers);
+                timers.worker = Worker::Busy;
+            }
         }
     }
 }
@@ -154,6 +183,29 @@ mod tests {
         }
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(fired.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn an_earlier_timer_wakes_a_worker_sleeping_until_a_later_one() {
+        let _later = Watchdog::global().arm(Instant::now() + Duration::from_secs(30), || None);
+        // Let the worker go to sleep until the later deadline.
+        std::thread::sleep(Duration::from_millis(20));
+        let fired = Arc::new(AtomicU32::new(0));
+        let f = fired.clone();
+        let _earlier =
+            Watchdog::global().arm(Instant::now() + Duration::from_millis(10), move || {
+                f.fetch_add(1, Ordering::SeqCst);
+                None
+            });
+        let start = Instant::now();
+        while fired.load(Ordering::SeqCst) == 0 && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(
+            fired.load(Ordering::SeqCst),
+            1,
+            "slept past an earlier deadline"
+        );
     }
 
     #[test]
