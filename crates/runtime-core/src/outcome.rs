@@ -344,6 +344,13 @@ mod tests {
         let mut b = ok();
         b.error = Some(ExecError::Host(HostError::GuestPanic("b".into())));
         assert_ne!(a.digest(), b.digest());
+        // An embedder's message too, and it is not a guest panic's.
+        let mut e1 = ok();
+        e1.error = Some(ExecError::Host(HostError::Embedder("a".into())));
+        let mut e2 = ok();
+        e2.error = Some(ExecError::Host(HostError::Embedder("b".into())));
+        assert_ne!(e1.digest(), e2.digest());
+        assert_ne!(e1.digest(), a.digest());
         let mut r1 = ok();
         r1.error = Some(ExecError::Rejected(Rejection::new(
             crate::RejectionKind::MalformedModule,

@@ -6,9 +6,10 @@
 //! and [`parse_return`] are the two halves on their own. The guest sees
 //! bytes only (the `input` host function and `value_return`), so the
 //! promise is unchanged: the same JSON bytes give the same outcome on every
-//! engine. `serde_json` writes a value's fields in declaration order and
-//! maps in their own order, so a value serializes to the same bytes each
-//! time.
+//! engine. The bytes are `serde_json`'s compact form: a struct's fields in
+//! declaration order, a map's entries in its iteration order — so use a
+//! `BTreeMap`, not a `HashMap` (whose order changes from process to
+//! process), when nodes must agree on the input bytes.
 //!
 //! The guest below (`json_sum`, C, in `crates/conformance/guests/c/`) sums a
 //! JSON array of integers and returns `{"count":…,"sum":…,"min":…,"max":…}`:

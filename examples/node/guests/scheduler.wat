@@ -24,7 +24,7 @@
     ;; The input at 1024 (at most 32 KiB).
     (call $input (i64.const 0))
     (local.set $len (call $register_len (i64.const 0)))
-    (if (i64.or (i64.eqz (local.get $len)) (i64.gt_u (local.get $len) (i64.const 32768)))
+    (if (i32.or (i64.eqz (local.get $len)) (i64.gt_u (local.get $len) (i64.const 32768)))
       (then (call $panic (i64.const 8) (i64.const 64))))
     (call $read_register (i64.const 0) (i64.const 1024))
     (local.set $n (i64.load8_u (i32.const 1024)))

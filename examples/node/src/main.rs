@@ -361,7 +361,7 @@ fn run_node(kind: BackendKind) -> Result<Run, Mismatch> {
     })?;
 
     println!(
-        "{kind}: {} checks passed; digest of the first job {}",
+        "{kind}: {} outcomes as expected; digest of the first job {}",
         outcomes.len(),
         outcomes[0].digest_hex().unwrap_or_default()
     );
