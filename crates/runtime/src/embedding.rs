@@ -180,4 +180,5 @@
 //!
 //! # JSON in, JSON out
 //!
-//! See [`crate::json`] (feature `json`).
+//! See the `json` module (feature `json`, on by default): a serde value as
+//! the call's input bytes, JSON return data parsed, shown with a C guest.

@@ -160,14 +160,18 @@ pub trait JsonCalls {
     ) -> Result<JsonOutcome<O>, JsonError>;
 }
 
-fn with_input<I: Serialize + ?Sized>(
+/// Runs `run` with `context`'s input replaced by `input` as JSON, and
+/// parses the return data.
+fn call_with_json<I: Serialize + ?Sized, O: DeserializeOwned>(
     context: &ExecutionContext,
     input: &I,
-) -> Result<ExecutionContext, JsonError> {
-    Ok(ExecutionContext {
+    run: impl FnOnce(&ExecutionContext) -> Result<Outcome, RuntimeError>,
+) -> Result<JsonOutcome<O>, JsonError> {
+    let context = ExecutionContext {
         input: to_input(input)?,
         ..context.clone()
-    })
+    };
+    parse_return(run(&context)?)
 }
 
 impl JsonCalls for Runtime {
@@ -179,8 +183,9 @@ impl JsonCalls for Runtime {
         context: &ExecutionContext,
         storage: Arc<dyn Storage>,
     ) -> Result<JsonOutcome<O>, JsonError> {
-        let context = with_input(context, input)?;
-        parse_return(self.execute(module, export, &context, storage)?)
+        call_with_json(context, input, |cx| {
+            self.execute(module, export, cx, storage)
+        })
     }
 
     fn execute_json_and_commit<I: Serialize + ?Sized, O: DeserializeOwned>(
@@ -191,8 +196,9 @@ impl JsonCalls for Runtime {
         context: &ExecutionContext,
         storage: Arc<dyn Storage>,
     ) -> Result<JsonOutcome<O>, JsonError> {
-        let context = with_input(context, input)?;
-        parse_return(self.execute_and_commit(module, export, &context, storage)?)
+        call_with_json(context, input, |cx| {
+            self.execute_and_commit(module, export, cx, storage)
+        })
     }
 }
 

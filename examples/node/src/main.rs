@@ -190,18 +190,34 @@ fn run_node(kind: BackendKind) -> Result<Run, Mismatch> {
     let shared: Arc<dyn Storage> = state.clone();
     let mut mesh: Vec<Vec<u8>> = Vec::new();
     let mut outcomes = Vec::new();
+    // A member submits a job: the scheduler's `submit`, committed if `ok`.
+    let submit = |member: &str, payload: &[u8]| {
+        registry
+            .execute_and_commit(
+                "scheduler",
+                "submit",
+                &context(submission(member, payload)),
+                shared.clone(),
+            )
+            .map_err(infra)
+    };
+    // A typed call with an ample gas limit, or the one given.
+    let call = |module: &str, export: &str, args: &[WasmValue], gas: u64| {
+        registry
+            .call(
+                module,
+                export,
+                args,
+                &context(Vec::new()).gas(gas),
+                shared.clone(),
+            )
+            .map_err(infra)
+    };
 
     // 1. alice submits a job: accepted, anchored, committed.
     let payload = b"render frame 42".to_vec();
     let expected_receipt = receipt(&payload);
-    let first = registry
-        .execute_and_commit(
-            "scheduler",
-            "submit",
-            &context(submission("alice", &payload)),
-            shared.clone(),
-        )
-        .map_err(infra)?;
+    let first = submit("alice", &payload)?;
     check(first.status() == Status::Ok, || {
         format!("{kind}: alice's job: {:?}", first.error)
     })?;
@@ -237,14 +253,7 @@ fn run_node(kind: BackendKind) -> Result<Run, Mismatch> {
     // 2. The same job again: the anchor exists, the guest refuses; nothing
     //    is committed and the job event is dropped.
     let before = state.snapshot();
-    let again = registry
-        .execute_and_commit(
-            "scheduler",
-            "submit",
-            &context(submission("alice", &payload)),
-            shared.clone(),
-        )
-        .map_err(infra)?;
+    let again = submit("alice", &payload)?;
     check(
         again.error.as_ref().map(|e| e.message()) == Some("already anchored".into())
             && again.events.is_empty()
@@ -255,14 +264,7 @@ fn run_node(kind: BackendKind) -> Result<Run, Mismatch> {
 
     // 3. bob's reputation is too low, a stranger has none.
     for member in ["bob", "carol"] {
-        let refused = registry
-            .execute_and_commit(
-                "scheduler",
-                "submit",
-                &context(submission(member, b"mine a block")),
-                shared.clone(),
-            )
-            .map_err(infra)?;
+        let refused = submit(member, b"mine a block")?;
         check(
             refused.error.as_ref().map(|e| e.message()) == Some("reputation too low".into()),
             || format!("{kind}: {member}'s job: {refused:?}"),
@@ -271,14 +273,7 @@ fn run_node(kind: BackendKind) -> Result<Run, Mismatch> {
     }
 
     // 4. An empty payload: the host function's own error (kind Embedder).
-    let empty = registry
-        .execute_and_commit(
-            "scheduler",
-            "submit",
-            &context(submission("alice", b"")),
-            shared.clone(),
-        )
-        .map_err(infra)?;
+    let empty = submit("alice", b"")?;
     check(
         empty.error.as_ref().map(|e| (e.kind_name(), e.message()))
             == Some(("Embedder", "empty job payload".into())),
@@ -292,37 +287,24 @@ fn run_node(kind: BackendKind) -> Result<Run, Mismatch> {
     // 5. Typed calls: the fee, then settling it on the ledger.
     let (len, rep) = (payload.len() as i64, 90);
     let fee_args = [WasmValue::I64(len), WasmValue::I64(rep)];
-    let fee = registry
-        .call(
-            "scheduler",
-            "fee",
-            &fee_args,
-            &context(Vec::new()),
-            shared.clone(),
-        )
-        .map_err(infra)?;
+    let fee = call("scheduler", "fee", &fee_args, 1_000_000)?;
     let expected_fee = (100 + 2 * len - rep).max(1);
     check(fee.results == [WasmValue::I64(expected_fee)], || {
         format!("{kind}: fee {:?}, expected {expected_fee}", fee.results)
     })?;
     outcomes.push(fee);
     let settle = |balance: i64| {
-        registry.call(
-            "ledger",
-            "settle",
-            &[WasmValue::I64(balance), WasmValue::I64(expected_fee)],
-            &context(Vec::new()).gas(5_000),
-            shared.clone(),
-        )
+        let args = [WasmValue::I64(balance), WasmValue::I64(expected_fee)];
+        call("ledger", "settle", &args, 5_000)
     };
-    let paid = settle(1_000).map_err(infra)?;
+    let paid = settle(1_000)?;
     check(
         paid.results == [WasmValue::I64(1_000 - expected_fee)],
         || format!("{kind}: settle: {paid:?}"),
     )?;
     outcomes.push(paid);
     // Too poor: a trap, which consumes the call's whole gas (ABI 1.1).
-    let broke = settle(5).map_err(infra)?;
+    let broke = settle(5)?;
     check(
         broke.error.as_ref().map(|e| e.kind_name()) == Some("Unreachable")
             && broke.gas_used == 5_000,
@@ -330,15 +312,7 @@ fn run_node(kind: BackendKind) -> Result<Run, Mismatch> {
     )?;
     outcomes.push(broke);
     // A wrong call is a rejection naming the signature.
-    let wrong = registry
-        .call(
-            "ledger",
-            "settle",
-            &[WasmValue::I32(1)],
-            &context(Vec::new()),
-            shared.clone(),
-        )
-        .map_err(infra)?;
+    let wrong = call("ledger", "settle", &[WasmValue::I32(1)], 1_000_000)?;
     check(
         wrong.status() == Status::Rejected
             && wrong

@@ -474,59 +474,63 @@ fn storage_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Cas
 }
 
 fn import_cases() -> Vec<Case> {
-    let case = |name: &str, wat: &'static str, kind: &'static str, naming: &'static str| {
-        Case::new(
-            &format!("embedder.import.{name}"),
-            Guest::Wat(wat),
-            "main",
-            Expect::rejected(kind).naming(naming),
-        )
-    };
-    vec![
-        case(
+    // Name, module, expected rejection, what its message names.
+    const CASES: &[(&str, &str, &str, &str)] = &[
+        (
             "unknown_name",
             r#"(module (import "test" "nope" (func)) (func (export "main")))"#,
             "UnknownImport",
             "test::nope",
         ),
-        case(
+        (
             "unknown_module",
             r#"(module (import "node" "id_i32" (func (param i32) (result i32))) (func (export "main")))"#,
             "UnknownImport",
             "node::id_i32",
         ),
         // The embedder's functions are not in `env`, nor the ABI's in `test`.
-        case(
+        (
             "embedder_name_in_env",
             r#"(module (import "env" "id_i32" (func (param i32) (result i32))) (func (export "main")))"#,
             "UnknownImport",
             "env::id_i32",
         ),
-        case(
+        (
             "abi_name_in_test",
             r#"(module (import "test" "value_return" (func (param i64 i64))) (func (export "main")))"#,
             "UnknownImport",
             "test::value_return",
         ),
-        case(
+        (
             "wrong_param_type",
             r#"(module (import "test" "id_i32" (func (param i64) (result i64))) (func (export "main")))"#,
             "MistypedImport",
             "[i32] -> [i32]",
         ),
-        case(
+        (
             "missing_result",
             r#"(module (import "test" "reverse" (func (param i32 i64 f32 f64) (result f64 f32 i64))) (func (export "main")))"#,
             "MistypedImport",
             "[i32, i64, f32, f64] -> [f64, f32, i64, i32]",
         ),
-        case(
+        (
             "global",
             r#"(module (import "test" "id_i32" (global i32)) (func (export "main")))"#,
             "UnknownImport",
             "not a function",
         ),
-    ]
+    ];
+    CASES
+        .iter()
+        .map(|&(name, wat, kind, naming)| {
+            Case::new(
+                &format!("embedder.import.{name}"),
+                Guest::Wat(wat),
+                "main",
+                Expect::rejected(kind).naming(naming),
+            )
+        })
+        .collect()
 }
 
 fn typed_call_cases(s: &GasSchedule, base: &dyn Fn(HostFunction) -> u64) -> Vec<Case> {

@@ -210,6 +210,11 @@ pub(crate) fn concurrent_loads_compile_each_module_once_on_every_engine() {
     }
 }
 
+/// The loaded names, in order.
+fn names(registry: &ModuleRegistry) -> Vec<String> {
+    registry.list().into_iter().map(|i| i.name).collect()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -261,14 +266,7 @@ pub(crate) fn unloading_and_reloading_while_others_execute() {
             (2..=1 + THREADS * 10).contains(&total),
             "{kind}: {total} compilations"
         );
-        assert_eq!(
-            registry
-                .list()
-                .iter()
-                .map(|i| i.name.as_str())
-                .collect::<Vec<_>>(),
-            ["keep"]
-        );
+        assert_eq!(names(&registry), ["keep"]);
     }
 }
 
@@ -347,14 +345,7 @@ pub(crate) fn names_that_are_unknown_taken_or_unloaded_are_clear_errors() {
     assert_eq!(once.return_data, b"x");
     let once_bad = registry.run_once(&bad, "main", &ctx, storage()).unwrap();
     assert_eq!(once_bad.status(), Status::Rejected);
-    assert_eq!(
-        registry
-            .list()
-            .iter()
-            .map(|i| i.name.as_str())
-            .collect::<Vec<_>>(),
-        ["c"]
-    );
+    assert_eq!(names(&registry), ["c"]);
     // counter (first load), echo (replace), counter again (the replace had
     // dropped it), echo again for run_once (dropped by the unload).
     assert_eq!(compiles.load(Ordering::SeqCst), 4);
