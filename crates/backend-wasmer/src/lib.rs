@@ -30,6 +30,7 @@
 //!   [`WasmerCompiler::Singlepass`].
 
 mod memory;
+mod pool;
 mod traps;
 
 use std::sync::Arc;
@@ -100,11 +101,14 @@ impl WasmerBackend {
 
     /// A backend compiling with `compiler`.
     pub fn with_compiler(compiler: WasmerCompiler) -> Self {
-        let engine: Engine = match compiler {
+        let mut engine: Engine = match compiler {
             WasmerCompiler::Cranelift => wasmer::sys::Cranelift::new().into(),
             #[cfg(feature = "singlepass")]
             WasmerCompiler::Singlepass => wasmer::sys::Singlepass::new().into(),
         };
+        // Instances' memories come from a pool of reservations instead of
+        // one mmap/munmap each (`pool.rs`); compiled code is unchanged.
+        engine.set_tunables(pool::PooledTunables::new());
         let target = engine.target();
         let engine_id = format!(
             "wasmer-{WASMER_VERSION} {compiler:?} {} target={} cpu={:?}",

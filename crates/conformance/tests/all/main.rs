@@ -19,6 +19,7 @@ mod concurrency;
 mod corpus;
 mod fuzz_smoke;
 mod gas_placement;
+mod memory_reuse;
 mod module_cache;
 mod native_stack;
 mod registry;
@@ -46,6 +47,7 @@ fn main() {
         corpus::trials(),
         fuzz_smoke::trials(),
         gas_placement::trials(),
+        memory_reuse::trials(),
         module_cache::trials(),
         native_stack::trials(),
         registry::trials(),
