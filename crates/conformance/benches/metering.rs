@@ -41,7 +41,8 @@
 )]
 #![allow(
     missing_docs,
-    reason = "criterion's macros generate undocumented items"
+    unreachable_pub,
+    reason = "criterion's macros generate undocumented items; `benches/performance.rs` includes this file"
 )]
 
 use std::cell::RefCell;
@@ -262,7 +263,7 @@ fn use_cpu_clock() -> bool {
         && thread_cpu_time().is_some()
 }
 
-fn metering(c: &mut Criterion) {
+pub fn metering(c: &mut Criterion) {
     let timings = RefCell::new(Timings::new());
     let backends = BackendKind::compiled_in();
     let cpu_clock = use_cpu_clock();
