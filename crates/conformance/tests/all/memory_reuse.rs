@@ -40,15 +40,18 @@ pub(crate) fn every_execution_starts_from_a_zeroed_memory() {
             for _ in 0..2 {
                 let (runtime, module) = (runtime.clone(), module.clone());
                 s.spawn(move || {
-                    for run in 0..50 {
-                        let outcome = runtime
+                    let run_export = |export: &str| {
+                        runtime
                             .execute(
                                 &module,
-                                "main",
+                                export,
                                 &ExecutionContext::default(),
                                 Arc::new(InMemoryStorage::new()),
                             )
-                            .unwrap();
+                            .unwrap()
+                    };
+                    for run in 0..50 {
+                        let outcome = run_export("main");
                         assert_eq!(
                             outcome.status(),
                             Status::Ok,
@@ -59,16 +62,8 @@ pub(crate) fn every_execution_starts_from_a_zeroed_memory() {
                             vec![0; 8],
                             "{kind} run {run}: a memory started dirty"
                         );
-                        let outcome = runtime
-                            .execute(
-                                &module,
-                                "past_the_end",
-                                &ExecutionContext::default(),
-                                Arc::new(InMemoryStorage::new()),
-                            )
-                            .unwrap();
                         assert_eq!(
-                            outcome.error,
+                            run_export("past_the_end").error,
                             Some(ExecError::Trap(TrapKind::MemoryOutOfBounds)),
                             "{kind} run {run}: pages past the size were accessible"
                         );

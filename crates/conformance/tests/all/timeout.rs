@@ -24,18 +24,15 @@ pub(crate) fn endless_loop_times_out_on_every_backend() {
     for kind in BackendKind::compiled_in() {
         let runtime = kind.runtime().unwrap();
         let module = runtime.compile(runtime.prepare(&wasm).unwrap());
-        let context = ExecutionContext {
-            limits: ExecutionLimits {
-                gas: ExecutionLimits::MAX_GAS,
-                timeout: Some(Duration::from_millis(200)),
-                ..ExecutionLimits::default()
-            },
-            ..ExecutionContext::default()
-        };
         let storage = Arc::new(InMemoryStorage::new());
         let start = Instant::now();
         let outcome = runtime
-            .execute_and_commit(&module, "main", &context, storage.clone())
+            .execute_and_commit(
+                &module,
+                "main",
+                &unlimited_gas(Duration::from_millis(200)),
+                storage.clone(),
+            )
             .unwrap();
         let elapsed = start.elapsed();
         assert_eq!(outcome.status(), Status::NonDeterministic, "{kind}");
@@ -64,24 +61,44 @@ const HASH_LOOP: &str = r#"
     (loop $l (call $sha (i64.const 65536) (i64.const 0) (i64.const 0)) (br $l))))
 "#;
 
+/// Runs `export` with unlimited gas and `timeout`; the outcome and how long
+/// the call took.
+fn run_with_timeout(
+    runtime: &runtime::Runtime,
+    module: &runtime::Module,
+    timeout: Duration,
+) -> (runtime::Outcome, Duration) {
+    let start = Instant::now();
+    let outcome = runtime
+        .execute(
+            module,
+            "main",
+            &unlimited_gas(timeout),
+            Arc::new(InMemoryStorage::new()),
+        )
+        .unwrap();
+    (outcome, start.elapsed())
+}
+
+/// A context with the most gas there is, so that only `timeout` ends a
+/// loop.
+fn unlimited_gas(timeout: Duration) -> ExecutionContext {
+    ExecutionContext {
+        limits: ExecutionLimits {
+            gas: ExecutionLimits::MAX_GAS,
+            timeout: Some(timeout),
+            ..ExecutionLimits::default()
+        },
+        ..ExecutionContext::default()
+    }
+}
+
 pub(crate) fn host_call_loop_times_out_on_every_backend() {
     let wasm = wat::parse_str(HASH_LOOP).unwrap();
     for kind in BackendKind::compiled_in() {
         let runtime = kind.runtime().unwrap();
         let module = runtime.compile(runtime.prepare(&wasm).unwrap());
-        let context = ExecutionContext {
-            limits: ExecutionLimits {
-                gas: ExecutionLimits::MAX_GAS,
-                timeout: Some(Duration::from_millis(200)),
-                ..ExecutionLimits::default()
-            },
-            ..ExecutionContext::default()
-        };
-        let start = Instant::now();
-        let outcome = runtime
-            .execute(&module, "main", &context, Arc::new(InMemoryStorage::new()))
-            .unwrap();
-        let elapsed = start.elapsed();
+        let (outcome, elapsed) = run_with_timeout(&runtime, &module, Duration::from_millis(200));
         assert_eq!(
             outcome.error,
             Some(ExecError::NonDeterministic(NonDeterministic::Timeout)),
@@ -132,19 +149,7 @@ pub(crate) fn timeout_never_fires_early() {
         let module = runtime.compile(runtime.prepare(&wasm).unwrap());
         for millis in [7, 13, 23, 31, 2, 9, 17, 29] {
             let timeout = Duration::from_millis(millis);
-            let context = ExecutionContext {
-                limits: ExecutionLimits {
-                    gas: ExecutionLimits::MAX_GAS,
-                    timeout: Some(timeout),
-                    ..ExecutionLimits::default()
-                },
-                ..ExecutionContext::default()
-            };
-            let start = Instant::now();
-            let outcome = runtime
-                .execute(&module, "main", &context, Arc::new(InMemoryStorage::new()))
-                .unwrap();
-            let elapsed = start.elapsed();
+            let (outcome, elapsed) = run_with_timeout(&runtime, &module, timeout);
             assert_eq!(
                 outcome.error,
                 Some(ExecError::NonDeterministic(NonDeterministic::Timeout)),
