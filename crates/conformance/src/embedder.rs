@@ -54,6 +54,25 @@ pub const BASE_REGISTER: u64 = 4;
 /// What `panic` panics with.
 pub const PANIC_MESSAGE: &str = "the test embedder panicked on purpose";
 
+/// Installs a panic hook that keeps `panic`'s deliberate panics (the
+/// corpus's `HostPanic` cases, already reported as outcomes and as
+/// `runtime::host` errors) out of stderr, and reports every other panic
+/// with the hook it replaces. For binaries that run the corpus (the
+/// `conformance` CLI, the test binary); a library never installs it.
+pub fn quiet_deliberate_panics() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied());
+        if message != Some(PANIC_MESSAGE) {
+            report(info);
+        }
+    }));
+}
+
 use ValType::{F32, F64, I32, I64};
 
 /// The `i32` argument `i` as an unsigned pointer or length.

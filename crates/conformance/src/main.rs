@@ -501,6 +501,7 @@ fn show_state(path: &std::path::Path, json: bool) -> Result<ExitCode, Usage> {
 }
 
 fn main() -> ExitCode {
+    conformance::embedder::quiet_deliberate_panics();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("CONFORMANCE_LOG"))
         .with_writer(std::io::stderr)

@@ -36,24 +36,8 @@ pub(crate) fn trial(name: &str, test: fn()) -> Trial {
     })
 }
 
-/// Keeps the test embedder's deliberate panics (the `HostPanic` cases) out
-/// of the output; every other panic is reported as usual.
-fn quiet_deliberate_panics() {
-    let report = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied());
-        if message != Some(conformance::embedder::PANIC_MESSAGE) {
-            report(info);
-        }
-    }));
-}
-
 fn main() {
-    quiet_deliberate_panics();
+    conformance::embedder::quiet_deliberate_panics();
     let args = Arguments::from_args();
     let unfiltered = args.filter.is_none() && args.skip.is_empty() && !args.list;
     let (spec_trials, spec_run) = spec::trials();
