@@ -1,5 +1,5 @@
 //! The wasmer engine (Cranelift by default, Singlepass selectable) behind the
-//! `runtime-core` [`Backend`](runtime_core::backend::Backend) trait.
+//! `runtime-core` [`Backend`] trait.
 //!
 //! Thin by design: it compiles, instantiates with each of the module's
 //! imports linked to [`call_import`] by its index in the runtime's
@@ -22,12 +22,14 @@
 //!
 //! The wall-clock timeout uses wasmer's store interrupter, armed on the
 //! core's shared watchdog thread; wasmer implements the interrupter on Unix
-//! only, so elsewhere only gas bounds an execution.
+//! only, so elsewhere only gas bounds an execution. Instance memories come
+//! from a pool of reserved address ranges, zeroed when given back (`pool`
+//! module), instead of one 8 GiB map and unmap per execution.
 //!
 //! # Features
 //!
 //! * `singlepass`: also build wasmer's Singlepass compiler, selectable with
-//!   [`WasmerCompiler::Singlepass`].
+//!   `WasmerCompiler::Singlepass`.
 
 mod memory;
 mod pool;

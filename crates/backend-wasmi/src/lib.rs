@@ -1,5 +1,5 @@
 //! The wasmi interpreter behind the `runtime-core`
-//! [`Backend`](runtime_core::backend::Backend) trait.
+//! [`Backend`] trait.
 //!
 //! Thin by design: it compiles (eagerly), instantiates with every import
 //! linked to [`call_import`] by its index in the runtime's host-function

@@ -1,10 +1,13 @@
 //! The wasmtime engine (Cranelift) behind the `runtime-core`
-//! [`Backend`](runtime_core::backend::Backend) trait.
+//! [`Backend`] trait.
 //!
 //! Thin by design: it compiles, instantiates with every import linked to
 //! [`call_import`] by its index in the runtime's host-function table, calls
 //! exports, and maps traps with one match ([`map_error`]). The execution
 //! protocol, preparation, gas, host logic and outcomes are the core's.
+//! Every backend of a process shares one engine with wasmtime's pooling
+//! instance allocator ([`WasmtimeBackend`]), and the wall-clock timeout is
+//! wasmtime's epoch interruption.
 //!
 //! ```
 //! use std::sync::Arc;

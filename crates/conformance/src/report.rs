@@ -135,7 +135,7 @@ fn write_hex(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
 const TABLE_MESSAGE_CHARS: usize = 60;
 
 /// A short error text for tables: the kind, and the panic message (its
-/// first [`TABLE_MESSAGE_CHARS`] characters and its length when longer).
+/// first `TABLE_MESSAGE_CHARS` characters and its length when longer).
 pub fn error_cell(outcome: &Outcome) -> String {
     match &outcome.error {
         None => "-".into(),

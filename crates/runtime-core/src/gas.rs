@@ -327,7 +327,7 @@ impl GasMeter {
     ///
     /// # Errors
     ///
-    /// [`OutOfGas`] if the limit would be passed; `used` is then the limit,
+    /// `OutOfGas` if the limit would be passed; `used` is then the limit,
     /// as `ABI.md` requires.
     pub fn charge(&mut self, amount: u64) -> Result<(), OutOfGas> {
         match self.used.checked_add(amount) {
@@ -347,7 +347,7 @@ impl GasMeter {
     ///
     /// # Errors
     ///
-    /// [`OutOfGas`] as [`GasMeter::charge`].
+    /// `OutOfGas` as [`GasMeter::charge`].
     pub fn charge_per(&mut self, count: u64, per_unit: u64) -> Result<(), OutOfGas> {
         self.charge(count.saturating_mul(per_unit))
     }

@@ -93,10 +93,10 @@ impl PreparedModule {
     }
 
     /// The exported `i64` global holding the instrumented gas counter
-    /// ([`GasCounter`](crate::GasCounter)); `None` when the module defines no
+    /// ([`GasCounter`](crate::backend::GasCounter)); `None` when the module defines no
     /// function. Backends set it before the first call, hand it to
-    /// [`HostState::call`](crate::HostState::call) and give it back to
-    /// [`HostState::end_guest`](crate::HostState::end_guest).
+    /// [`HostState::call`](crate::backend::HostState::call) and give it back to
+    /// [`HostState::end_guest`](crate::backend::HostState::end_guest).
     pub fn gas_export(&self) -> Option<&str> {
         self.gas_export.as_deref()
     }
