@@ -40,8 +40,9 @@ use std::time::{Duration, Instant};
 
 use host_abi::MEMORY_EXPORT;
 use runtime_core::backend::{
-    Backend, EngineFailure, EngineInstance, EngineModule, Failed, GuestMemory, HostState,
-    ImportCaller, VerifiedArtifact, Watchdog, WatchdogGuard, call_import, resolve_imports,
+    Backend, EngineFailure, EngineInstance, EngineModule, Failed, GuestMemory, HostAbort,
+    HostState, ImportCaller, VerifiedArtifact, Watchdog, WatchdogGuard, call_import,
+    call_import_i64, resolve_imports,
 };
 use runtime_core::{HostFunctions, NonDeterministic, PreparedModule, ValType, WasmValue};
 use wasmer::sys::NativeEngineExt;
@@ -147,6 +148,7 @@ impl WasmerBackend {
                 let types = |ts: &[ValType]| ts.iter().map(|t| val_type(*t)).collect::<Vec<_>>();
                 Link {
                     ty: FunctionType::new(types(&sig.params), types(&sig.results)),
+                    i64_shape: sig.i64_shape(),
                     module,
                     name,
                     index,
@@ -298,6 +300,8 @@ struct Link {
     module: String,
     name: String,
     ty: FunctionType,
+    /// [`FuncSig::i64_shape`](runtime_core::FuncSig::i64_shape) of the import, found once at link time.
+    i64_shape: Option<(usize, bool)>,
     index: usize,
 }
 
@@ -340,7 +344,10 @@ impl EngineModule for WasmerModule {
         let mut imports = Imports::new();
         for link in &self.links {
             let (index, result_count) = (link.index, link.ty.results().len());
-            if let Some(function) = typed_i64(&mut store, &env, index, &link.ty) {
+            if let Some(function) = link
+                .i64_shape
+                .and_then(|shape| typed_i64(&mut store, &env, index, shape))
+            {
                 imports.define(&link.module, &link.name, function);
                 continue;
             }
@@ -386,57 +393,34 @@ impl EngineModule for WasmerModule {
     }
 }
 
-/// Calls import `index` with `i64` arguments; its one `i64` result, or 0.
-fn call_i64<const N: usize>(
-    env: FunctionEnvMut<'_, StoreData>,
-    index: usize,
-    args: [i64; N],
-    results: usize,
-) -> Result<i64, RuntimeError> {
-    let args = args.map(WasmValue::I64);
-    let mut out = [WasmValue::I64(0)];
-    call_import(&mut WasmerCaller(env), index, &args, &mut out[..results])
-        .map_err(|abort| RuntimeError::user(Box::new(abort)))?;
-    Ok(match out[0] {
-        WasmValue::I64(v) => v,
-        _ => 0,
-    })
-}
-
-/// Import `index` as a typed function when its signature is all `i64` with
-/// up to 5 parameters and 0 or 1 result (the whole guest ABI): no `Value`
-/// vectors per call. `None` for any other signature (an embedder's), which
-/// goes through wasmer's dynamic functions.
+/// Import `index` as a typed function of its all-`i64` shape
+/// ([`FuncSig::i64_shape`](runtime_core::FuncSig::i64_shape); the whole guest ABI): no `Value` vectors per
+/// call. `None` past 5 parameters, which go through wasmer's dynamic
+/// functions like every other signature.
 fn typed_i64(
     store: &mut Store,
     env: &FunctionEnv<StoreData>,
     index: usize,
-    ty: &FunctionType,
+    (params, has_result): (usize, bool),
 ) -> Option<Function> {
-    if ty
-        .params()
-        .iter()
-        .chain(ty.results())
-        .any(|t| *t != Type::I64)
-        || ty.results().len() > 1
-    {
-        return None;
-    }
     type E<'a> = FunctionEnvMut<'a, StoreData>;
+    let abort = |abort: HostAbort| RuntimeError::user(Box::new(abort));
     macro_rules! typed {
         ($($a:ident),*) => {
-            if ty.results().is_empty() {
+            if has_result {
                 Function::new_typed_with_env(store, env, move |e: E<'_>, $($a: i64),*| {
-                    call_i64(e, index, [$($a),*], 0).map(|_| ())
+                    call_import_i64(&mut WasmerCaller(e), index, [$($a),*], true).map_err(abort)
                 })
             } else {
                 Function::new_typed_with_env(store, env, move |e: E<'_>, $($a: i64),*| {
-                    call_i64(e, index, [$($a),*], 1)
+                    call_import_i64(&mut WasmerCaller(e), index, [$($a),*], false)
+                        .map(|_| ())
+                        .map_err(abort)
                 })
             }
         };
     }
-    Some(match ty.params().len() {
+    Some(match params {
         0 => typed!(),
         1 => typed!(a),
         2 => typed!(a, b),

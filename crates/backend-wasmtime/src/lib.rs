@@ -37,10 +37,11 @@ use std::time::Instant;
 use host_abi::MEMORY_EXPORT;
 use runtime_core::backend::{
     Backend, EngineFailure, EngineInstance, EngineModule, Failed, GuestMemory, HostAbort,
-    HostState, ImportCaller, VerifiedArtifact, call_import,
+    HostState, ImportCaller, VerifiedArtifact, call_import, call_import_i64,
 };
 use runtime_core::{
-    HostFunctions, ModuleLimits, NonDeterministic, PreparedModule, RuntimeError, ValType, WasmValue,
+    FuncSig, HostFunctions, ModuleLimits, NonDeterministic, PreparedModule, RuntimeError, ValType,
+    WasmValue,
 };
 use sha2::{Digest, Sha256};
 use wasmtime::{
@@ -304,61 +305,36 @@ fn linker(engine: &Engine, imports: &HostFunctions) -> wasmtime::Result<Linker<S
     Ok(linker)
 }
 
-/// Calls import `index` with `i64` arguments; its one `i64` result, or 0.
-fn call_i64<const N: usize>(
-    caller: &mut Caller<'_, StoreData>,
-    index: usize,
-    args: [i64; N],
-    results: usize,
-) -> wasmtime::Result<i64> {
-    let args = args.map(WasmValue::I64);
-    let mut out = [WasmValue::I64(0)];
-    call_import(
-        &mut WasmtimeCaller(caller),
-        index,
-        &args,
-        &mut out[..results],
-    )
-    .map_err(wasmtime::Error::new)?;
-    Ok(match out[0] {
-        WasmValue::I64(v) => v,
-        _ => 0,
-    })
-}
-
-/// Links an all-`i64` signature of up to 5 parameters and 0 or 1 result as
-/// a typed closure; `false` for any other signature.
+/// Links an all-`i64` signature ([`FuncSig::i64_shape`]) of up to 5
+/// parameters as a typed closure; `false` for any other signature.
 fn link_i64(
     linker: &mut Linker<StoreData>,
     module: &str,
     name: &str,
     index: usize,
-    sig: &runtime_core::FuncSig,
+    sig: &FuncSig,
 ) -> wasmtime::Result<bool> {
-    if sig
-        .params
-        .iter()
-        .chain(&sig.results)
-        .any(|t| *t != ValType::I64)
-        || sig.results.len() > 1
-    {
+    let Some((params, has_result)) = sig.i64_shape() else {
         return Ok(false);
-    }
+    };
     type C<'a> = Caller<'a, StoreData>;
     macro_rules! wrap {
         ($($a:ident),*) => {
-            if sig.results.is_empty() {
+            if has_result {
                 linker.func_wrap(module, name, move |mut c: C<'_>, $($a: i64),*| {
-                    call_i64(&mut c, index, [$($a),*], 0).map(|_| ())
-                })?;
+                    call_import_i64(&mut WasmtimeCaller(&mut c), index, [$($a),*], true)
+                        .map_err(wasmtime::Error::new)
+                })?
             } else {
                 linker.func_wrap(module, name, move |mut c: C<'_>, $($a: i64),*| {
-                    call_i64(&mut c, index, [$($a),*], 1)
-                })?;
+                    call_import_i64(&mut WasmtimeCaller(&mut c), index, [$($a),*], false)
+                        .map(|_| ())
+                        .map_err(wasmtime::Error::new)
+                })?
             }
         };
     }
-    match sig.params.len() {
+    match params {
         0 => wrap!(),
         1 => wrap!(a),
         2 => wrap!(a, b),
@@ -366,7 +342,7 @@ fn link_i64(
         4 => wrap!(a, b, c2, d),
         5 => wrap!(a, b, c2, d, e),
         _ => return Ok(false),
-    }
+    };
     Ok(true)
 }
 

@@ -231,6 +231,28 @@ pub fn call_import<C: ImportCaller + ?Sized>(
     Ok(())
 }
 
+/// [`call_import`] for an all-`i64` import (a [`FuncSig::i64_shape`](crate::FuncSig::i64_shape)):
+/// the arguments as `i64`s, its one result or 0 when `has_result` is false.
+/// What every backend's typed import closures call.
+///
+/// # Errors
+///
+/// [`HostAbort`], as [`call_import`].
+pub fn call_import_i64<C: ImportCaller + ?Sized, const N: usize>(
+    caller: &mut C,
+    index: usize,
+    args: [i64; N],
+    has_result: bool,
+) -> Result<i64, HostAbort> {
+    let args = args.map(WasmValue::I64);
+    let mut out = [WasmValue::I64(0)];
+    call_import(caller, index, &args, &mut out[..usize::from(has_result)])?;
+    Ok(match out[0] {
+        WasmValue::I64(v) => v,
+        _ => 0,
+    })
+}
+
 /// The index in `imports` of each import of `module`, in import order, for
 /// backends that link imports by position.
 ///

@@ -132,6 +132,20 @@ impl FuncSig {
         values.len() == self.params.len()
             && values.iter().zip(&self.params).all(|(v, t)| v.ty() == *t)
     }
+
+    /// The number of parameters, when every parameter and result is `i64`
+    /// and there is at most one result, and whether there is a result: the
+    /// shape of every guest-ABI function, which backends link as typed
+    /// closures around [`call_import_i64`](crate::backend::call_import_i64).
+    pub fn i64_shape(&self) -> Option<(usize, bool)> {
+        let all_i64 = self
+            .params
+            .iter()
+            .chain(&self.results)
+            .all(|t| *t == ValType::I64);
+        (all_i64 && self.results.len() <= 1)
+            .then_some((self.params.len(), !self.results.is_empty()))
+    }
 }
 
 impl fmt::Display for FuncSig {
@@ -162,5 +176,24 @@ mod tests {
         assert!(sig.accepts(&[WasmValue::I64(1), WasmValue::F64(0)]));
         assert!(!sig.accepts(&[WasmValue::I64(1)]));
         assert!(!sig.accepts(&[WasmValue::I32(1), WasmValue::F64(0)]));
+    }
+
+    #[test]
+    fn i64_shape_is_all_i64_with_at_most_one_result() {
+        use ValType::{F64, I32, I64};
+        assert_eq!(FuncSig::new([], []).i64_shape(), Some((0, false)));
+        assert_eq!(FuncSig::new([I64; 5], [I64]).i64_shape(), Some((5, true)));
+        assert_eq!(FuncSig::new([I64, I64], []).i64_shape(), Some((2, false)));
+        assert_eq!(FuncSig::new([I64], [I64, I64]).i64_shape(), None);
+        assert_eq!(FuncSig::new([I32], []).i64_shape(), None);
+        assert_eq!(FuncSig::new([I64], [F64]).i64_shape(), None);
+        // Every function of the guest ABI has this shape.
+        for f in host_abi::HostFunction::ALL {
+            let sig = FuncSig::new(vec![I64; f.param_count()], vec![I64; f.result_count()]);
+            assert_eq!(
+                sig.i64_shape(),
+                Some((f.param_count(), f.result_count() == 1))
+            );
+        }
     }
 }
